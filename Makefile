@@ -1,0 +1,44 @@
+# VoiceHive: `make run` serves a demo, `make test` runs the suite. Both set up .venv first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format bench worker clean
+
+$(STAMP): requirements/base.txt requirements/dev.txt requirements/prod.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt -r requirements/prod.txt
+	touch $(STAMP)
+
+# Local development: DEBUG on, SQLite and a filesystem Celery broker unless
+# DATABASE_URL / REDIS_URL say otherwise, and a webhook secret for simulate_call.
+run: export DEBUG ?= true
+run: export VAPI_WEBHOOK_SECRET ?= dev-webhook-secret
+run: $(STAMP)
+	mkdir -p var/celery var/celery-processed
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo
+	@echo "Starting a Celery worker (with beat) in the background; its log is var/worker.log"
+	$(BIN)/celery -A voicehive worker --beat --pool=solo --loglevel=INFO \
+		--schedule=var/celerybeat-schedule >var/worker.log 2>&1 & \
+		worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: export SECRET_KEY ?= insecure-key-for-tests-only
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) var staticfiles db.sqlite3*

@@ -1,0 +1,183 @@
+"""Calls as VAPI reports them, their raw webhook events, and the tools Roxy ran."""
+
+from django.db import models
+
+from apps.core.models import TimeStampedModel
+
+
+class CallQuerySet(models.QuerySet):
+    def ended(self):
+        return self.filter(status=Call.Status.ENDED)
+
+    def needing_analysis(self):
+        return self.filter(analysis_status=Call.AnalysisStatus.PENDING)
+
+
+class Call(TimeStampedModel):
+    class Type(models.TextChoices):
+        INBOUND = "inboundPhoneCall", "Inbound phone call"
+        OUTBOUND = "outboundPhoneCall", "Outbound phone call"
+        WEB = "webCall", "Web call"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        # Ordered as a call moves: a later status never goes back to an earlier one.
+        QUEUED = "queued", "Queued"
+        RINGING = "ringing", "Ringing"
+        IN_PROGRESS = "in-progress", "In progress"
+        FORWARDING = "forwarding", "Forwarding"
+        ENDED = "ended", "Ended"
+
+    class AnalysisStatus(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        PENDING = "pending", "Pending"
+        COMPLETED = "completed", "Completed"
+        SKIPPED = "skipped", "Skipped"
+        FAILED = "failed", "Failed"
+
+    business = models.ForeignKey(
+        "businesses.Business",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="calls",
+    )
+    lead = models.ForeignKey(
+        "leads.Lead",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="calls",
+    )
+    vapi_call_id = models.CharField("VAPI call id", max_length=64, unique=True)
+    type = models.CharField(max_length=32, choices=Type.choices, default=Type.INBOUND)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.RINGING
+    )
+    caller_number = models.CharField(max_length=32, blank=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    ended_reason = models.CharField(max_length=200, blank=True)
+    has_hang = models.BooleanField(
+        default=False,
+        help_text="VAPI reported Roxy silent for seconds during this call.",
+    )
+    # What VAPI recorded.
+    transcript = models.TextField(blank=True)
+    messages = models.JSONField(default=list, blank=True)
+    recording_url = models.URLField(max_length=1000, blank=True)
+    stereo_recording_url = models.URLField(max_length=1000, blank=True)
+    cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    cost_breakdown = models.JSONField(default=dict, blank=True)
+    vapi_summary = models.TextField("VAPI summary", blank=True)
+    vapi_structured_data = models.JSONField(
+        "VAPI structured data", default=dict, blank=True
+    )
+    vapi_success_evaluation = models.CharField(
+        "VAPI success evaluation", max_length=200, blank=True
+    )
+    # Our own post-call analysis.
+    analysis_status = models.CharField(
+        max_length=20,
+        choices=AnalysisStatus.choices,
+        default=AnalysisStatus.NOT_STARTED,
+    )
+    analysis_requested_at = models.DateTimeField(null=True, blank=True)
+    analyzed_at = models.DateTimeField(null=True, blank=True)
+    analysis_error = models.TextField(blank=True)
+    prompt_version = models.CharField(max_length=40, blank=True)
+    summary = models.TextField(blank=True)
+    intent = models.CharField(max_length=30, blank=True)
+    sentiment = models.CharField(max_length=20, blank=True)
+    lead_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    analysis = models.JSONField(default=dict, blank=True)
+    analysis_usage = models.JSONField(default=dict, blank=True)
+
+    objects = CallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["business", "-created_at"]),
+            models.Index(fields=["analysis_status", "analysis_requested_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Call {self.vapi_call_id} from {self.caller_number or 'unknown'}"
+
+
+class WebhookEvent(models.Model):
+    """One VAPI server message exactly as received, stored before anything else happens."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
+
+    type = models.CharField(max_length=64, db_index=True)
+    dedupe_key = models.CharField(max_length=255, unique=True)
+    vapi_call_id = models.CharField(
+        "VAPI call id", max_length=64, blank=True, db_index=True
+    )
+    call = models.ForeignKey(
+        Call,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="webhook_events",
+    )
+    payload = models.JSONField()
+    response = models.JSONField(
+        null=True, blank=True, help_text="What we answered VAPI."
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.RECEIVED
+    )
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["status", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.vapi_call_id}".strip()
+
+
+class ToolInvocation(models.Model):
+    """One tool call Roxy made; the toolCallId makes a redelivery return the stored answer."""
+
+    tool_call_id = models.CharField(max_length=128, unique=True)
+    call = models.ForeignKey(
+        Call,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="tool_invocations",
+    )
+    business = models.ForeignKey(
+        "businesses.Business",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="tool_invocations",
+    )
+    name = models.CharField(max_length=64, db_index=True)
+    arguments = models.JSONField(default=dict, blank=True)
+    result = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.tool_call_id})"
+
+    @property
+    def succeeded(self) -> bool:
+        return not self.error

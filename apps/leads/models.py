@@ -1,0 +1,83 @@
+"""Leads: the people who call, and where each stands in the sales pipeline."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models
+
+from apps.core.models import TimeStampedModel
+from apps.core.phones import InvalidPhoneError, normalize_phone
+
+
+class LeadQuerySet(models.QuerySet):
+    def for_business(self, business):
+        return self.filter(business=business)
+
+
+class Lead(TimeStampedModel):
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        CONTACTED = "contacted", "Contacted"
+        QUALIFIED = "qualified", "Qualified"
+        BOOKED = "booked", "Booked"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    class Source(models.TextChoices):
+        INBOUND_CALL = "inbound_call", "Inbound call"
+        MANUAL = "manual", "Manual"
+        IMPORT = "import", "Import"
+
+    business = models.ForeignKey(
+        "businesses.Business", on_delete=models.CASCADE, related_name="leads"
+    )
+    name = models.CharField(max_length=120, blank=True)
+    phone = models.CharField(
+        max_length=20, blank=True, help_text="E.164, e.g. +15125550187"
+    )
+    email = models.EmailField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(100)], help_text="0–100"
+    )
+    score_reason = models.CharField(max_length=300, blank=True)
+    source = models.CharField(
+        max_length=20, choices=Source.choices, default=Source.INBOUND_CALL
+    )
+    interest = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+    has_sms_consent = models.BooleanField("SMS consent", default=True)
+    has_email_consent = models.BooleanField("email consent", default=True)
+    has_marketing_consent = models.BooleanField("marketing consent", default=False)
+    last_contacted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "phone"],
+                condition=~models.Q(phone=""),
+                name="unique_lead_phone_per_business",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__lte=100),
+                name="lead_score_at_most_100",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["business", "status"]),
+            models.Index(fields=["business", "-created_at"]),
+            models.Index(fields=["phone"]),
+            models.Index(fields=["email"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.phone or f"Lead {self.pk}"
+
+    def clean(self) -> None:
+        if self.phone:
+            try:
+                self.phone = normalize_phone(self.phone)
+            except InvalidPhoneError as exc:
+                raise ValidationError({"phone": str(exc)}) from exc

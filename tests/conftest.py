@@ -1,0 +1,76 @@
+"""Project-wide fixtures: no network, fast hashing, service-backed test markers."""
+
+import ipaddress
+import os
+import socket
+
+import pytest
+
+from voicehive.celery import app as celery_app
+
+REQUIRE_SERVICES = os.environ.get("VOICEHIVE_REQUIRE_SERVICES") == "1"
+
+
+class NetworkBlockedError(RuntimeError):
+    pass
+
+
+def _is_local(address) -> bool:
+    if isinstance(address, str | bytes):  # AF_UNIX socket path
+        return True
+    host = address[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def pytest_configure(config):
+    # Tests never talk to a real broker by accident; the Redis tests opt in.
+    if not os.environ.get("REDIS_URL"):
+        celery_app.conf.broker_url = "memory://"
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Any connection beyond this machine fails loudly: fake the outside world at its wire."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def guarded(real):
+        def connect(sock, address):
+            if not _is_local(address):
+                raise NetworkBlockedError(
+                    f"Test tried to reach {address!r}; mock it instead."
+                )
+            return real(sock, address)
+
+        return connect
+
+    monkeypatch.setattr(socket.socket, "connect", guarded(real_connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded(real_connect_ex))
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _require(reason_missing: str):
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason_missing}, and VOICEHIVE_REQUIRE_SERVICES=1 requires it.")
+    pytest.skip(reason_missing)
+
+
+@pytest.fixture(autouse=True)
+def _service_markers(request):
+    if request.node.get_closest_marker("postgres"):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            _require("This test needs PostgreSQL (set DATABASE_URL)")
+    if request.node.get_closest_marker("redis"):
+        if not os.environ.get("REDIS_URL"):
+            _require("This test needs Redis (set REDIS_URL)")

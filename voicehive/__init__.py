@@ -1,0 +1,5 @@
+"""VoiceHive project package: settings and wiring only."""
+
+from .celery import app as celery_app
+
+__all__ = ("celery_app",)
