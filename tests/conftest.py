@@ -54,8 +54,10 @@ def no_network(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
+def test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Production redirects plain HTTP to HTTPS; the test client speaks plain HTTP.
+    settings.SECURE_SSL_REDIRECT = False
 
 
 def _require(reason_missing: str):

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.calls",
     "apps.appointments",
     "apps.notifications",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [
@@ -223,3 +224,32 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Roxy ---
+# The transient assistant returned on assistant-request, and the tools it calls.
+# Where VAPI sends the call's later messages and tool calls (our webhook URL);
+# blank leaves routing to the phone number's or the org's server URL.
+VAPI_SERVER_URL = env.str("VAPI_SERVER_URL", default="")
+# A VAPI custom credential (bearer / X-Vapi-Secret / HMAC) attached to that URL.
+VAPI_CREDENTIAL_ID = env.str("VAPI_CREDENTIAL_ID", default="")
+# Unknown or inactive numbers are forwarded here (E.164) instead of refused.
+VAPI_FALLBACK_TRANSFER_NUMBER = env.str("VAPI_FALLBACK_TRANSFER_NUMBER", default="")
+VAPI_SERVER_TIMEOUT_SECONDS = env.int("VAPI_SERVER_TIMEOUT_SECONDS", default=20)
+ROXY_TOOL_TIMEOUT_SECONDS = env.int("ROXY_TOOL_TIMEOUT_SECONDS", default=15)
+ROXY_MODEL_PROVIDER = env.str("ROXY_MODEL_PROVIDER", default="openai")
+ROXY_MODEL = env.str("ROXY_MODEL", default="gpt-4o")
+ROXY_MODEL_TEMPERATURE = env.float("ROXY_MODEL_TEMPERATURE", default=0.3)
+ROXY_MODEL_MAX_TOKENS = env.int("ROXY_MODEL_MAX_TOKENS", default=250)
+ROXY_VOICE_PROVIDER = env.str("ROXY_VOICE_PROVIDER", default="11labs")
+ROXY_VOICE_ID = env.str("ROXY_VOICE_ID", default="sarah")
+ROXY_VOICE_MODEL = env.str("ROXY_VOICE_MODEL", default="eleven_turbo_v2_5")
+ROXY_TRANSCRIBER_PROVIDER = env.str("ROXY_TRANSCRIBER_PROVIDER", default="deepgram")
+ROXY_TRANSCRIBER_MODEL = env.str("ROXY_TRANSCRIBER_MODEL", default="nova-3")
+ROXY_LANGUAGE = env.str("ROXY_LANGUAGE", default="en")
+ROXY_MAX_DURATION_SECONDS = env.int("ROXY_MAX_DURATION_SECONDS", default=900)
+ROXY_RECORDING_ENABLED = env.bool("ROXY_RECORDING_ENABLED", default=True)
+# How far ahead the prompt lists closures, and how many openings Roxy offers at once.
+ROXY_CLOSURE_LOOKAHEAD_DAYS = env.int("ROXY_CLOSURE_LOOKAHEAD_DAYS", default=42)
+ROXY_SLOTS_OFFERED = env.int("ROXY_SLOTS_OFFERED", default=4)
+# Days searched when the caller gives no date, and when a day is full.
+ROXY_SEARCH_DAYS = env.int("ROXY_SEARCH_DAYS", default=7)
