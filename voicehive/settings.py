@@ -253,3 +253,11 @@ ROXY_CLOSURE_LOOKAHEAD_DAYS = env.int("ROXY_CLOSURE_LOOKAHEAD_DAYS", default=42)
 ROXY_SLOTS_OFFERED = env.int("ROXY_SLOTS_OFFERED", default=4)
 # Days searched when the caller gives no date, and when a day is full.
 ROXY_SEARCH_DAYS = env.int("ROXY_SEARCH_DAYS", default=7)
+
+# --- Scheduling ---
+# Offered start times step this many minutes from each working interval's start.
+SCHEDULING_SLOT_MINUTES = env.int("SCHEDULING_SLOT_MINUTES", default=30)
+# No slot starts sooner than this after now (time to get there, prepare the chair).
+SCHEDULING_MIN_NOTICE_MINUTES = env.int("SCHEDULING_MIN_NOTICE_MINUTES", default=60)
+# The last bookable day is today (business local) plus this many days.
+SCHEDULING_MAX_DAYS_AHEAD = env.int("SCHEDULING_MAX_DAYS_AHEAD", default=90)

@@ -7,6 +7,7 @@ from django.db import models
 
 from apps.businesses.models import WeeklyHours
 from apps.core.models import TimeStampedModel
+from apps.core.phones import InvalidPhoneError, normalize_phone
 
 
 class Service(TimeStampedModel):
@@ -112,6 +113,14 @@ class AppointmentQuerySet(models.QuerySet):
 
     def upcoming(self, *, now):
         return self.active().filter(start_at__gte=now)
+
+    def for_phone(self, business, phone: str) -> "AppointmentQuerySet":
+        """The appointments of `business`'s lead with this phone number (any format)."""
+        try:
+            e164 = normalize_phone(phone)
+        except InvalidPhoneError:
+            return self.none()
+        return self.filter(business=business, lead__phone=e164)
 
 
 class Appointment(TimeStampedModel):

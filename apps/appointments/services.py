@@ -1,8 +1,13 @@
-"""Booking, moving and cancelling appointments."""
+"""Booking, moving and cancelling appointments.
+
+These functions are the only way an appointment's time or status changes, so
+notifications for bookings, moves and cancellations can hook in here.
+"""
 
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps.appointments.models import Appointment, Provider, Service
 
@@ -12,6 +17,10 @@ EXCLUSION_VIOLATION = "23P01"
 
 class SlotTakenError(Exception):
     """The provider is already busy at that time."""
+
+
+class AppointmentNotChangeableError(Exception):
+    """The appointment is cancelled, completed or a no-show, so it can't be changed."""
 
 
 @transaction.atomic
@@ -38,13 +47,84 @@ def book_appointment(
         notes=notes,
     )
     appointment.set_times(start_at)
+    _refuse_clash(appointment)
+    _save_or_refuse(appointment)
+    return appointment
+
+
+@transaction.atomic
+def reschedule_appointment(
+    appointment: Appointment,
+    *,
+    start_at: dt.datetime,
+    provider: Provider | None = None,
+) -> Appointment:
+    """Move an active appointment (optionally to another provider); raise SlotTakenError on a clash.
+
+    The reminder is cleared so one is sent for the new time.
+    """
+    locked = _lock(appointment)
+    if not locked.is_active:
+        raise AppointmentNotChangeableError(
+            f"This appointment is {locked.get_status_display().lower()} "
+            "and can't be moved."
+        )
+    if provider is not None and provider.business_id != locked.business_id:
+        raise ValueError("The provider works for another business.")
+    previous = locked.start_at
+    locked.provider = provider or locked.provider
+    locked.set_times(start_at)
+    locked.reminder_sent_at = None
+    locked.notes = _append_note(
+        locked.notes, f"Rescheduled from {_local(previous, locked):%Y-%m-%d %H:%M %Z}."
+    )
+    _refuse_clash(locked)
+    _save_or_refuse(locked)
+    return locked
+
+
+@transaction.atomic
+def cancel_appointment(appointment: Appointment, *, reason: str = "") -> Appointment:
+    """Cancel an appointment, noting the reason; cancelling twice changes nothing."""
+    locked = _lock(appointment)
+    if locked.status == Appointment.Status.CANCELLED:
+        return locked
+    if not locked.is_active:
+        raise AppointmentNotChangeableError(
+            f"This appointment is {locked.get_status_display().lower()} "
+            "and can't be cancelled."
+        )
+    locked.status = Appointment.Status.CANCELLED
+    locked.cancelled_at = timezone.now()
+    note = f"Cancelled: {reason.strip()}" if reason.strip() else "Cancelled."
+    locked.notes = _append_note(locked.notes, note)
+    locked.save(update_fields=["status", "cancelled_at", "notes", "updated_at"])
+    return locked
+
+
+def _lock(appointment: Appointment) -> Appointment:
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("service", "provider", "business")
+        .get(pk=appointment.pk)
+    )
+
+
+def _refuse_clash(appointment: Appointment) -> None:
     clash = (
         Appointment.objects.active()
-        .filter(provider=provider)
+        .filter(provider_id=appointment.provider_id)
         .overlapping(appointment.start_at, appointment.blocked_until)
     )
+    if appointment.pk:
+        clash = clash.exclude(pk=appointment.pk)
     if clash.exists():
-        raise SlotTakenError(f"{provider} is busy at {start_at:%Y-%m-%d %H:%M}.")
+        raise SlotTakenError(
+            f"{appointment.provider} is busy at {appointment.start_at:%Y-%m-%d %H:%M}."
+        )
+
+
+def _save_or_refuse(appointment: Appointment) -> None:
     try:
         with transaction.atomic():
             appointment.save()
@@ -52,6 +132,14 @@ def book_appointment(
         if getattr(exc.__cause__, "sqlstate", None) != EXCLUSION_VIOLATION:
             raise
         raise SlotTakenError(
-            f"{provider} was just booked at {start_at:%Y-%m-%d %H:%M}."
+            f"{appointment.provider} was just booked at "
+            f"{appointment.start_at:%Y-%m-%d %H:%M}."
         ) from exc
-    return appointment
+
+
+def _append_note(notes: str, line: str) -> str:
+    return f"{notes.rstrip()}\n{line}" if notes.strip() else line
+
+
+def _local(moment: dt.datetime, appointment: Appointment) -> dt.datetime:
+    return moment.astimezone(appointment.business.tzinfo)

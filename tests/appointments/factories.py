@@ -27,9 +27,16 @@ class ServiceFactory(factory.django.DjangoModelFactory):
 class ProviderFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Provider
+        skip_postgeneration_save = True
 
     business = factory.SubFactory(BusinessFactory)
     name = factory.Sequence(lambda n: f"Stylist {n}")
+
+    @factory.post_generation
+    def services(self, create, extracted, **kwargs):
+        """ProviderFactory(services=[haircut]) makes the provider offer them."""
+        if create and extracted:
+            self.services.set(extracted)
 
 
 class ProviderHoursFactory(factory.django.DjangoModelFactory):
