@@ -138,6 +138,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
     "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True
 )
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Joining the browsers' HSTS preload list is the domain owner's one-way decision,
+# so it stays opt-in (SECURE_HSTS_PRELOAD) and its deploy-check warning is silenced.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -181,6 +184,17 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# acks_late / reject_on_worker_lost are set per task, not globally: only tasks that
+# are idempotent (claimed rows, state guards) may run again after a worker dies.
+CELERY_BEAT_SCHEDULE = {
+    # Every minute: re-enqueue notifications still queued (broker was down, quiet
+    # hours are over) and free any stuck in "sending" after their worker died.
+    "sweep-notifications": {
+        "task": "notifications.sweep_notifications",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}
 
 # --- Email ---
 EMAIL_BACKEND = env.str(
@@ -190,6 +204,76 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Roxy at VoiceHive <roxy@localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Notifications ---
+# EMAIL_BACKEND (above) picks the email provider, e.g.
+# anymail.backends.postmark.EmailBackend; ANYMAIL_API_KEY is that provider's key and
+# is filed under the setting name its anymail backend reads. Delivery events arrive at
+# /webhooks/anymail/<esp>/tracking/, guarded by ANYMAIL_WEBHOOK_SECRET ("user:pass",
+# comma-separated to rotate) and, for ESPs that sign, ANYMAIL_WEBHOOK_SIGNING_KEY.
+_ANYMAIL_ESP = (
+    EMAIL_BACKEND.split(".")[2] if EMAIL_BACKEND.startswith("anymail.backends.") else ""
+)
+_ANYMAIL_KEY_NAMES = {
+    "postmark": "SERVER_TOKEN",
+    "mailersend": "API_TOKEN",
+    "mailtrap": "API_TOKEN",
+    "scaleway": "SECRET_KEY",
+}
+_ANYMAIL_SIGNING_KEY_NAMES = {
+    "mailgun": "WEBHOOK_SIGNING_KEY",
+    "postal": "WEBHOOK_KEY",
+    "mailersend": "SIGNING_SECRET",
+    "resend": "SIGNING_SECRET",
+    "mailtrap": "TRACKING_SECRET",
+}
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.list("ANYMAIL_WEBHOOK_SECRET", default=[]),
+    # Below the Celery soft time limit: a hung ESP fails the send, not the task.
+    "REQUESTS_TIMEOUT": env.float("ANYMAIL_REQUESTS_TIMEOUT", default=20.0),
+}
+if _ANYMAIL_ESP and env.str("ANYMAIL_API_KEY", default=""):
+    _key_name = _ANYMAIL_KEY_NAMES.get(_ANYMAIL_ESP, "API_KEY")
+    ANYMAIL[f"{_ANYMAIL_ESP.upper()}_{_key_name}"] = env.str("ANYMAIL_API_KEY")
+if _ANYMAIL_ESP in _ANYMAIL_SIGNING_KEY_NAMES and env.str(
+    "ANYMAIL_WEBHOOK_SIGNING_KEY", default=""
+):
+    _key_name = _ANYMAIL_SIGNING_KEY_NAMES[_ANYMAIL_ESP]
+    ANYMAIL[f"{_ANYMAIL_ESP.upper()}_{_key_name}"] = env.str(
+        "ANYMAIL_WEBHOOK_SIGNING_KEY"
+    )
+# SMS: Twilio when an account is configured, else texts are printed to the console.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="https://api.twilio.com")
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=15.0)
+SMS_BACKEND = env.str(
+    "SMS_BACKEND",
+    default=(
+        "apps.notifications.channels.TwilioSmsBackend"
+        if TWILIO_ACCOUNT_SID
+        else "apps.notifications.channels.ConsoleSmsBackend"
+    ),
+)
+# Texts to callers that would land in this local window wait until it ends.
+QUIET_HOURS_START = env.str("QUIET_HOURS_START", default="21:00")
+QUIET_HOURS_END = env.str("QUIET_HOURS_END", default="08:00")
+# One send plus five retries, matching the delivery task's max_retries.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
+# The sweep leaves a queued row alone this long after its last enqueue.
+NOTIFICATIONS_SWEEP_GRACE_SECONDS = env.int(
+    "NOTIFICATIONS_SWEEP_GRACE_SECONDS", default=120
+)
+NOTIFICATIONS_SWEEP_BATCH_SIZE = env.int("NOTIFICATIONS_SWEEP_BATCH_SIZE", default=500)
+
+# --- OpenAI ---
+# Post-call analysis. With no key, analysis is skipped (calls marked "skipped").
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="https://api.openai.com/v1")
+# Below CELERY_TASK_SOFT_TIME_LIMIT; the SDK itself never retries (Celery does).
+OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=60.0)
 
 # --- Logging ---
 # Readable lines while developing, one JSON object per line in production;
@@ -261,3 +345,36 @@ SCHEDULING_SLOT_MINUTES = env.int("SCHEDULING_SLOT_MINUTES", default=30)
 SCHEDULING_MIN_NOTICE_MINUTES = env.int("SCHEDULING_MIN_NOTICE_MINUTES", default=60)
 # The last bookable day is today (business local) plus this many days.
 SCHEDULING_MAX_DAYS_AHEAD = env.int("SCHEDULING_MAX_DAYS_AHEAD", default=90)
+
+# --- VAPI ---
+# The webhook (/api/v1/vapi/webhook/) fails closed: with neither secret below set,
+# every request is refused with 401. Either configured mode passing is enough.
+# Bearer mode, on when VAPI_WEBHOOK_SECRET is set: VAPI sends the token in
+# VAPI_AUTH_HEADER after VAPI_AUTH_PREFIX ("Authorization: Bearer <token>"). For
+# the legacy header set VAPI_AUTH_HEADER=X-Vapi-Secret and VAPI_AUTH_PREFIX empty.
+VAPI_WEBHOOK_SECRET = env.str("VAPI_WEBHOOK_SECRET", default="")
+# Also accepted while a new secret rolls out; clear it once VAPI sends the new one.
+VAPI_WEBHOOK_SECRET_PREVIOUS = env.str("VAPI_WEBHOOK_SECRET_PREVIOUS", default="")
+VAPI_AUTH_HEADER = env.str("VAPI_AUTH_HEADER", default="Authorization")
+VAPI_AUTH_PREFIX = env.str("VAPI_AUTH_PREFIX", default="Bearer ")
+# HMAC mode, on when VAPI_HMAC_SECRET is set (a VAPI "hmac" credential with
+# sha256 and the default payload format "{timestamp}.{body}").
+VAPI_HMAC_SECRET = env.str("VAPI_HMAC_SECRET", default="")
+VAPI_HMAC_SECRET_PREVIOUS = env.str("VAPI_HMAC_SECRET_PREVIOUS", default="")
+VAPI_HMAC_SIGNATURE_HEADER = env.str(
+    "VAPI_HMAC_SIGNATURE_HEADER", default="x-signature"
+)
+VAPI_HMAC_TIMESTAMP_HEADER = env.str(
+    "VAPI_HMAC_TIMESTAMP_HEADER", default="x-timestamp"
+)
+# The credential's signaturePrefix (e.g. "sha256=") and signatureEncoding (hex|base64).
+VAPI_HMAC_SIGNATURE_PREFIX = env.str("VAPI_HMAC_SIGNATURE_PREFIX", default="")
+VAPI_HMAC_SIGNATURE_ENCODING = env.str("VAPI_HMAC_SIGNATURE_ENCODING", default="hex")
+# Replay protection: signed timestamps further off than this, either way, are refused.
+VAPI_HMAC_TOLERANCE_SECONDS = env.int("VAPI_HMAC_TOLERANCE_SECONDS", default=300)
+# Larger bodies get 413. Read by the webhook itself, so Django's 2.5 MB
+# DATA_UPLOAD_MAX_MEMORY_SIZE does not apply to it.
+VAPI_MAX_BODY_BYTES = env.int("VAPI_MAX_BODY_BYTES", default=5 * 1024 * 1024)
+# A redelivered tool call or assistant request that arrives while the first copy
+# is still being answered waits this long for that answer before giving up.
+VAPI_DUPLICATE_WAIT_SECONDS = env.float("VAPI_DUPLICATE_WAIT_SECONDS", default=5.0)
