@@ -2,13 +2,21 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.permissions import AllowAny
 
 from apps.core.views import healthz
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/v1/", include("apps.calls.api.urls")),
+    # Public: it describes the VAPI webhook, which VAPI's setup needs and which
+    # holds no secret (DRF is otherwise closed to all but staff).
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(permission_classes=[AllowAny]),
+        name="schema",
+    ),
     path("healthz/", healthz, name="healthz"),
 ]

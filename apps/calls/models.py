@@ -106,6 +106,14 @@ class Call(TimeStampedModel):
     def __str__(self) -> str:
         return f"Call {self.vapi_call_id} from {self.caller_number or 'unknown'}"
 
+    def advance_status(self, status: str) -> bool:
+        """Move to `status` if it is a known, later one; VAPI's messages arrive out of order."""
+        order = self.Status.values
+        if status not in order or order.index(status) <= order.index(self.status):
+            return False
+        self.status = status
+        return True
+
 
 class WebhookEvent(models.Model):
     """One VAPI server message exactly as received, stored before anything else happens."""

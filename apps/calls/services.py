@@ -1,0 +1,350 @@
+"""Receiving VAPI server messages: store the raw event, update the call, answer VAPI."""
+
+import logging
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Q, Value, When
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from apps.businesses.models import Business, VapiPhoneNumber
+from apps.calls import vapi
+from apps.calls.models import Call, WebhookEvent
+from apps.core.phones import InvalidPhoneError, normalize_phone
+from apps.leads import services as lead_services
+
+logger = logging.getLogger(__name__)
+
+# The messages VAPI waits on are answered by Roxy's handlers, looked up by path
+# when needed so that they can be patched where they are defined.
+RESPONDERS = {
+    vapi.ASSISTANT_REQUEST: "apps.calls.assistant.answer_assistant_request",
+    vapi.TOOL_CALLS: "apps.calls.tools.answer_tool_calls",
+    vapi.FUNCTION_CALL: "apps.calls.tools.answer_tool_calls",
+    vapi.TRANSFER_DESTINATION_REQUEST: (
+        "apps.calls.assistant.answer_transfer_destination_request"
+    ),
+}
+TOOL_FAILURE = (
+    "This could not be done just now because of a problem on our side. "
+    "Apologise and offer to take a message for the team."
+)
+_MAX_COST = Decimal("999999.9999")  # Call.cost holds 10 digits, 4 of them decimals
+_MAX_URL_LENGTH = 1000
+_POLL_SECONDS = 0.1
+
+
+def receive_vapi_message(message: vapi.VapiMessage) -> dict[str, Any]:
+    """Store a VAPI message once, apply it to its call and return VAPI's answer.
+
+    Idempotent: a redelivered message changes nothing and gets the first answer.
+    """
+    if message.type not in CALL_UPDATES and message.type not in RESPONDERS:
+        # Chatty or unknown types: stored for the record, nothing else to do.
+        event, created = record_webhook_event(
+            message, status=WebhookEvent.Status.IGNORED, response={}
+        )
+        return {} if created else _stored_answer(event, message)
+    event, created = record_webhook_event(message)
+    if not created:
+        return _stored_answer(event, message)
+    return process_webhook_event(event, message)
+
+
+def record_webhook_event(
+    message: vapi.VapiMessage,
+    *,
+    status: str = WebhookEvent.Status.RECEIVED,
+    response: dict[str, Any] | None = None,
+) -> tuple[WebhookEvent, bool]:
+    """Store the raw message in its own transaction, before any handler can fail.
+
+    Returns (event, created); an existing event with the same dedupe key means a
+    redelivery, and its payload is not loaded.
+    """
+    done = status != WebhookEvent.Status.RECEIVED
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                dedupe_key=message.dedupe_key,
+                type=message.type,
+                vapi_call_id=message.call_id,
+                payload=message.raw,
+                status=status,
+                response=response,
+                processed_at=timezone.now() if done else None,
+            )
+    except IntegrityError:
+        # The unique key decides between concurrent copies; the loser waited for
+        # the winner's commit, so the row is there to read.
+        event = WebhookEvent.objects.defer("payload").get(dedupe_key=message.dedupe_key)
+        logger.info("VAPI %s redelivered (event %s)", message.type, event.pk)
+        return event, False
+    logger.info("VAPI %s stored (event %s)", message.type, event.pk)
+    return event, True
+
+
+def process_webhook_event(
+    event: WebhookEvent, message: vapi.VapiMessage
+) -> dict[str, Any]:
+    """Apply a freshly stored message to its call and answer it; the outcome goes on the event.
+
+    A failure is recorded on the event and still answered (see fallback_answer).
+    """
+    call = None
+    try:
+        with transaction.atomic():
+            updated = _update_call(message)
+        call = updated  # only once committed, so that the event can point at it
+        business = call.business if call else find_business(message)
+        answer = _respond(message, business=business, call=call)
+        _finish(event, WebhookEvent.Status.PROCESSED, call=call, response=answer)
+    # VAPI must get an answer whatever went wrong; the error stays on the event.
+    except Exception as exc:
+        logger.exception("VAPI %s failed (event %s)", message.type, event.pk)
+        answer = fallback_answer(message)
+        error = f"{type(exc).__name__}: {exc}"
+        _finish(
+            event, WebhookEvent.Status.FAILED, call=call, response=answer, error=error
+        )
+    return answer
+
+
+def find_business(message: vapi.VapiMessage) -> Business | None:
+    """The business owning the dialled VAPI number: by VAPI id, else by E.164 number."""
+    lookups = Q()
+    if message.phone_number_id:
+        lookups |= Q(vapi_phone_number_id=message.phone_number_id)
+    if message.phone_number:
+        lookups |= Q(number=message.phone_number)
+    if not lookups:
+        return None
+    id_first = Case(
+        When(vapi_phone_number_id=message.phone_number_id, then=Value(0)),
+        default=Value(1),
+    )
+    number = (
+        VapiPhoneNumber.objects.filter(lookups)
+        .select_related("business")
+        .order_by(id_first, "pk")
+        .first()
+    )
+    return number.business if number else None
+
+
+def fallback_answer(message: vapi.VapiMessage) -> dict[str, Any]:
+    """What VAPI gets when the message could not be handled: spoken or tool errors, else {}."""
+    if message.type == vapi.ASSISTANT_REQUEST:
+        return {
+            "error": "Sorry, we can't take your call right now. "
+            "Please call back in a little while."
+        }
+    if message.type == vapi.TRANSFER_DESTINATION_REQUEST:
+        return {"error": "The transfer could not be set up."}
+    if message.type == vapi.FUNCTION_CALL:
+        return {"result": TOOL_FAILURE}
+    if message.type == vapi.TOOL_CALLS:
+        results = [
+            {"toolCallId": tc.id, "name": tc.name, "error": TOOL_FAILURE}
+            for tc in message.tool_calls
+        ]
+        return {"results": results}
+    return {}
+
+
+def _stored_answer(event: WebhookEvent, message: vapi.VapiMessage) -> dict[str, Any]:
+    """The first copy's answer; VAPI waits on a few types, so wait for it a little."""
+    if event.response is not None or message.type not in RESPONDERS:
+        return event.response if event.response is not None else {}
+    deadline = time.monotonic() + settings.VAPI_DUPLICATE_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(_POLL_SECONDS)
+        answers = WebhookEvent.objects.filter(pk=event.pk, response__isnull=False)
+        answer = answers.values_list("response", flat=True).first()
+        if answer is not None:
+            return answer
+    logger.warning("VAPI %s still unanswered (event %s)", message.type, event.pk)
+    return fallback_answer(message)
+
+
+def _finish(
+    event: WebhookEvent,
+    status: str,
+    *,
+    call: Call | None,
+    response: dict[str, Any],
+    error: str = "",
+) -> None:
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        status=status,
+        call=call,
+        response=response,
+        error=error,
+        processed_at=timezone.now(),
+    )
+
+
+def _respond(
+    message: vapi.VapiMessage, *, business: Business | None, call: Call | None
+) -> dict[str, Any]:
+    path = RESPONDERS.get(message.type)
+    if path is None:
+        return {}
+    answer = import_string(path)(message, business=business, call=call)
+    if not isinstance(answer, dict):
+        raise TypeError(f"{path} returned {type(answer).__name__}, not a dict.")
+    return answer
+
+
+def _update_call(message: vapi.VapiMessage) -> Call | None:
+    """Upsert and lock the call, apply the message to it and save what changed."""
+    if not message.call_id:
+        return None
+    calls = Call.objects.select_for_update(of=("self",)).select_related("business")
+    call = calls.filter(vapi_call_id=message.call_id).first()
+    if call is None:
+        # get_or_create retries the read when a concurrent copy inserted first.
+        call, _ = calls.get_or_create(
+            vapi_call_id=message.call_id, defaults=_new_call_fields(message)
+        )
+        changed = []
+    else:
+        changed = _fill_call(call, message)
+    changed += CALL_UPDATES.get(message.type, _no_update)(call, message)
+    if changed:
+        call.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+    return call
+
+
+def _new_call_fields(message: vapi.VapiMessage) -> dict[str, Any]:
+    fields = {"business": find_business(message), "caller_number": _caller(message)}
+    if message.call_type:
+        fields["type"] = _call_type(message.call_type)
+    return fields
+
+
+def _fill_call(call: Call, message: vapi.VapiMessage) -> list[str]:
+    """Fill what earlier messages could not tell us; never overwrite."""
+    changed = []
+    if call.business_id is None:
+        call.business = find_business(message)
+        if call.business is not None:
+            changed.append("business")
+    if not call.caller_number and message.caller_number:
+        call.caller_number = _caller(message)
+        changed.append("caller_number")
+    return changed
+
+
+def _apply_status_update(call: Call, message: vapi.VapiMessage) -> list[str]:
+    changed = _apply_times(call, message)
+    if call.advance_status(message.status):
+        changed.append("status")
+    ending = message.status == Call.Status.ENDED and message.ended_reason
+    if ending and not call.ended_reason:
+        call.ended_reason = message.ended_reason[:200]
+        changed.append("ended_reason")
+    return changed
+
+
+def _apply_end_of_call_report(call: Call, message: vapi.VapiMessage) -> list[str]:
+    """Everything VAPI recorded, the lead, and the call queued for our analysis."""
+    report = message.report or vapi.CallReport()
+    changed = _apply_times(call, message)
+    if call.advance_status(Call.Status.ENDED):
+        changed.append("status")
+    reported = {
+        "ended_reason": message.ended_reason[:200],
+        "transcript": report.transcript,
+        "messages": report.messages,
+        "recording_url": _storable_url(report.recording_url),
+        "stereo_recording_url": _storable_url(report.stereo_recording_url),
+        "cost": _storable_cost(report.cost),
+        "cost_breakdown": report.cost_breakdown,
+        "vapi_summary": report.summary,
+        "vapi_structured_data": report.structured_data,
+        "vapi_success_evaluation": report.success_evaluation[:200],
+    }
+    for name, value in reported.items():
+        if value is not None and value not in ("", [], {}):
+            setattr(call, name, value)
+            changed.append(name)
+    changed += _link_lead(call, message)
+    # The worker that analyses calls picks this row state up; no I/O here.
+    call.analysis_status = Call.AnalysisStatus.PENDING
+    call.analysis_requested_at = timezone.now()
+    return [*changed, "analysis_status", "analysis_requested_at"]
+
+
+def _flag_hang(call: Call, message: vapi.VapiMessage) -> list[str]:
+    if call.has_hang:
+        return []
+    call.has_hang = True
+    return ["has_hang"]
+
+
+def _no_update(call: Call, message: vapi.VapiMessage) -> list[str]:
+    return []
+
+
+def _apply_times(call: Call, message: vapi.VapiMessage) -> list[str]:
+    changed = []
+    for name in ("started_at", "ended_at"):
+        value = getattr(message, name)
+        if value is not None and value != getattr(call, name):
+            setattr(call, name, value)
+            changed.append(name)
+    if changed and call.started_at and call.ended_at:
+        seconds = round((call.ended_at - call.started_at).total_seconds())
+        if 0 <= seconds < 2**31:  # PositiveIntegerField
+            call.duration_seconds = seconds
+            changed.append("duration_seconds")
+    return changed
+
+
+def _link_lead(call: Call, message: vapi.VapiMessage) -> list[str]:
+    if call.lead_id or call.business is None or not message.caller_number:
+        return []
+    lead = lead_services.get_or_create_lead_for_caller(
+        call.business, phone=message.caller_number
+    )
+    if lead is None:
+        return []
+    call.lead = lead
+    return ["lead"]
+
+
+def _caller(message: vapi.VapiMessage) -> str:
+    try:
+        return normalize_phone(message.caller_number)
+    except InvalidPhoneError:
+        return message.caller_number[:32]
+
+
+def _call_type(value: str) -> str:
+    return value if value in Call.Type.values else Call.Type.OTHER
+
+
+def _storable_cost(cost: Decimal | None) -> Decimal | None:
+    if cost is None or abs(cost) > _MAX_COST:
+        return None
+    return cost.quantize(Decimal("0.0001"))
+
+
+def _storable_url(url: str) -> str:
+    # Truncating would store a broken link; the raw event keeps the original.
+    return url if len(url) <= _MAX_URL_LENGTH else ""
+
+
+CALL_UPDATES: dict[str, Callable[[Call, vapi.VapiMessage], list[str]]] = {
+    vapi.STATUS_UPDATE: _apply_status_update,
+    vapi.END_OF_CALL_REPORT: _apply_end_of_call_report,
+    vapi.HANG: _flag_hang,
+    # Recorded on the call so that Roxy's handlers can link what they do to it.
+    **{message_type: _no_update for message_type in RESPONDERS},
+}
