@@ -19,4 +19,6 @@ urlpatterns = [
         name="schema",
     ),
     path("healthz/", healthz, name="healthz"),
+    # Email delivery events from the ESP: /webhooks/anymail/<esp>/tracking/
+    path("webhooks/anymail/", include("anymail.urls")),
 ]

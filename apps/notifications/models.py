@@ -1,5 +1,7 @@
 """Outgoing email and SMS, one row per message: the row is the truth, the broker a doorbell."""
 
+import datetime as dt
+
 from django.db import models
 
 from apps.core.models import TimeStampedModel
@@ -8,6 +10,23 @@ from apps.core.models import TimeStampedModel
 class NotificationQuerySet(models.QuerySet):
     def queued(self):
         return self.filter(status=Notification.Status.QUEUED)
+
+    def due(self, now: dt.datetime):
+        return self.filter(
+            models.Q(send_after__isnull=True) | models.Q(send_after__lte=now)
+        )
+
+    def needing_enqueue(self, *, now: dt.datetime, grace: dt.timedelta):
+        """Queued, due, and no task sent for it lately (or ever, for deferred rows)."""
+        not_rung_lately = models.Q(enqueued_at__isnull=True) | models.Q(
+            enqueued_at__lte=now - grace
+        )
+        return self.queued().due(now).filter(not_rung_lately)
+
+    def stale_claims(self, *, now: dt.datetime, older_than: dt.timedelta):
+        return self.filter(
+            status=Notification.Status.SENDING, claimed_at__lte=now - older_than
+        )
 
 
 class Notification(TimeStampedModel):
@@ -22,6 +41,7 @@ class Notification(TimeStampedModel):
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
         BOUNCED = "bounced", "Bounced"
+        COMPLAINED = "complained", "Marked as spam"
 
     business = models.ForeignKey(
         "businesses.Business", on_delete=models.CASCADE, related_name="notifications"
@@ -32,6 +52,11 @@ class Notification(TimeStampedModel):
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
     html_body = models.TextField(blank=True)
+    attachments = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Text attachments: [{filename, content, mimetype}], e.g. an .ics invite.",
+    )
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.QUEUED
     )
@@ -40,6 +65,11 @@ class Notification(TimeStampedModel):
         null=True,
         blank=True,
         help_text="Held back until then (quiet hours, reminders).",
+    )
+    enqueued_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a delivery task was last sent to the broker for this row.",
     )
     provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -1,0 +1,48 @@
+from django.contrib import admin
+
+from apps.notifications import services
+from apps.notifications.models import Notification
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "business",
+        "kind",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "send_after",
+        "sent_at",
+    )
+    list_filter = ("status", "channel", "kind", "business")
+    search_fields = ("recipient", "subject", "dedupe_key", "provider_message_id")
+    date_hierarchy = "created_at"
+    list_select_related = ("business",)
+    raw_id_fields = ("lead", "appointment", "call")
+    readonly_fields = (
+        "dedupe_key",
+        "status",
+        "attempts",
+        "claimed_at",
+        "enqueued_at",
+        "sent_at",
+        "provider_message_id",
+        "last_error",
+        "created_at",
+        "updated_at",
+    )
+    actions = ("resend_notifications",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("body", "html_body", "attachments")
+
+    def has_add_permission(self, request):
+        return False  # notifications are created by services only
+
+    @admin.action(description="Resend (queue again)")
+    def resend_notifications(self, request, queryset):
+        count = services.requeue_notifications(queryset)
+        self.message_user(request, f"Queued {count} notification(s) again.")

@@ -1,0 +1,189 @@
+"""Email and SMS senders. Each raises DeliveryError(permanent=...) so the caller knows
+whether trying again could ever help."""
+
+import logging
+import smtplib
+import sys
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.utils import formataddr, parseaddr
+from typing import Protocol
+
+import httpx
+from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+# 4xx answers that a later try may pass: timeout, conflict, too early, rate limit.
+RETRYABLE_CLIENT_STATUSES = frozenset({408, 409, 425, 429})
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent  # permanent: bad recipient or request; else retry
+
+
+def is_permanent_status(status_code: int | None) -> bool:
+    """No status (connection error), 5xx and rate limits are worth retrying."""
+    if status_code is None:
+        return False
+    return 400 <= status_code < 500 and status_code not in RETRYABLE_CLIENT_STATUSES
+
+
+def send(notification) -> str:
+    """Send one Notification through its channel; return the provider's message id."""
+    if notification.channel == "email":
+        return send_email(
+            to=notification.recipient,
+            subject=notification.subject,
+            body=notification.body,
+            html_body=notification.html_body,
+            attachments=notification.attachments,
+            from_name=notification.business.name,
+        )
+    if notification.channel == "sms":
+        return send_sms(to=notification.recipient, body=notification.body)
+    raise DeliveryError(f"Unknown channel {notification.channel!r}", permanent=True)
+
+
+# --- Email (Django's mail API, so any anymail ESP, SMTP or the console) ---
+
+
+def send_email(
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    html_body: str = "",
+    attachments: Iterable[dict] = (),
+    from_name: str = "",
+) -> str:
+    """Send one email to one address; return the ESP's message id ("" if it has none)."""
+    message = EmailMultiAlternatives(
+        subject=subject, body=body, from_email=_from_address(from_name), to=[to]
+    )
+    if html_body:
+        message.attach_alternative(html_body, "text/html")
+    for attachment in attachments:
+        message.attach(
+            attachment["filename"], attachment["content"], attachment["mimetype"]
+        )
+    try:
+        message.send()
+    except (AnymailError, smtplib.SMTPException, OSError) as exc:
+        raise _classify_email_error(exc) from exc
+    status = getattr(message, "anymail_status", None)  # only anymail backends set it
+    if status is None or status.message_id is None:
+        return ""
+    return str(status.message_id)
+
+
+def _from_address(display_name: str) -> str:
+    # Callers see the business's name; the address stays ours (SPF/DKIM are set up for it).
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL
+    return formataddr((display_name, address)) if display_name else address
+
+
+def _classify_email_error(exc: Exception) -> DeliveryError:
+    if isinstance(exc, AnymailRecipientsRefused | smtplib.SMTPRecipientsRefused):
+        return DeliveryError(f"Recipient refused: {exc}", permanent=True)
+    if isinstance(exc, AnymailAPIError):
+        permanent = is_permanent_status(exc.status_code)
+        return DeliveryError(f"Email provider error: {exc}", permanent=permanent)
+    if isinstance(exc, AnymailError):
+        # Invalid address, unsupported feature, unserialisable data: same next time.
+        return DeliveryError(f"Email rejected before sending: {exc}", permanent=True)
+    return DeliveryError(f"Email server unreachable: {exc}", permanent=False)
+
+
+# --- SMS (pluggable through settings.SMS_BACKEND) ---
+
+
+class SmsBackend(Protocol):
+    def send(self, *, to: str, body: str) -> str: ...
+
+
+def get_sms_backend() -> SmsBackend:
+    return import_string(settings.SMS_BACKEND)()
+
+
+def send_sms(*, to: str, body: str) -> str:
+    """Send one text message; return the provider's message id."""
+    return get_sms_backend().send(to=to, body=body)
+
+
+@dataclass(frozen=True)
+class SmsMessage:
+    to: str
+    body: str
+
+
+class ConsoleSmsBackend:
+    """Development: write each text to stdout instead of sending it."""
+
+    def send(self, *, to: str, body: str) -> str:
+        message_id = f"console-{uuid.uuid4().hex}"
+        sys.stdout.write(f"--- SMS to {to} ({message_id})\n{body}\n---\n")
+        return message_id
+
+
+class LocmemSmsBackend:
+    """Tests: keep texts in `LocmemSmsBackend.outbox`, like Django's mail.outbox."""
+
+    outbox: list[SmsMessage] = []
+
+    def send(self, *, to: str, body: str) -> str:
+        self.outbox.append(SmsMessage(to=to, body=body))
+        return f"locmem-{len(self.outbox)}"
+
+
+class TwilioSmsBackend:
+    """Twilio's Messages API over httpx, with a timeout below Celery's soft limit."""
+
+    def __init__(self) -> None:
+        self.account_sid = settings.TWILIO_ACCOUNT_SID
+        self.auth_token = settings.TWILIO_AUTH_TOKEN
+        self.from_number = settings.TWILIO_FROM_NUMBER
+        self.timeout = settings.TWILIO_TIMEOUT_SECONDS
+        self.url = (
+            f"{settings.TWILIO_API_BASE_URL.rstrip('/')}/2010-04-01/Accounts/"
+            f"{self.account_sid}/Messages.json"
+        )
+
+    def send(self, *, to: str, body: str) -> str:
+        if not (self.account_sid and self.auth_token and self.from_number):
+            raise DeliveryError(
+                "Set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER.",
+                permanent=True,
+            )
+        try:
+            response = httpx.post(
+                self.url,
+                data={"To": to, "From": self.from_number, "Body": body},
+                auth=(self.account_sid, self.auth_token),
+                timeout=self.timeout,
+            )
+        except httpx.HTTPError as exc:  # timeouts and connection errors
+            raise DeliveryError(f"Twilio unreachable: {exc!r}") from exc
+        if response.is_success:
+            return response.json().get("sid", "")
+        raise DeliveryError(
+            _describe_twilio_error(response),
+            permanent=is_permanent_status(response.status_code),
+        )
+
+
+def _describe_twilio_error(response: httpx.Response) -> str:
+    try:
+        error = response.json()
+    except ValueError:
+        return f"Twilio HTTP {response.status_code}: {response.text[:200]}"
+    return (
+        f"Twilio HTTP {response.status_code} (code {error.get('code')}): "
+        f"{error.get('message', '')}"
+    )

@@ -1,0 +1,159 @@
+"""Turn a notification kind and a plain context dict into subject, bodies and attachments.
+
+Templates live in templates/notifications/: `<kind>.subject.txt`, `<kind>.txt` and
+`<kind>.html` for email, `<kind>.sms.txt` for SMS. Datetimes in the context must be
+aware; they are shown in the business's time zone.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import icalendar
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+EMAIL = "email"
+SMS = "sms"
+
+# Which channels each kind may use. Staff alerts first, then messages to callers.
+KIND_CHANNELS: dict[str, frozenset[str]] = {
+    "new_lead": frozenset({EMAIL, SMS}),
+    "new_booking": frozenset({EMAIL, SMS}),
+    "cancellation": frozenset({EMAIL, SMS}),
+    "callback_request": frozenset({EMAIL, SMS}),
+    "urgent_follow_up": frozenset({EMAIL, SMS}),
+    "missed_call": frozenset({EMAIL, SMS}),
+    "daily_digest": frozenset({EMAIL}),
+    "booking_confirmation": frozenset({EMAIL, SMS}),
+    "reschedule_notice": frozenset({EMAIL, SMS}),
+    "cancellation_notice": frozenset({EMAIL, SMS}),
+    "appointment_reminder": frozenset({EMAIL, SMS}),
+}
+STAFF_KINDS = frozenset(
+    {
+        "new_lead",
+        "new_booking",
+        "cancellation",
+        "callback_request",
+        "urgent_follow_up",
+        "missed_call",
+        "daily_digest",
+    }
+)
+CALLER_KINDS = frozenset(KIND_CHANNELS) - STAFF_KINDS
+# Caller emails that carry a calendar invite (same UID, so a reschedule moves the event).
+INVITE_KINDS = frozenset({"booking_confirmation", "reschedule_notice"})
+
+SUBJECT_MAX_LENGTH = 200  # Notification.subject
+SMS_MAX_LENGTH = 640  # four GSM segments; Twilio's hard cap is 1,600
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    body: str
+    html_body: str = ""
+    attachments: list[dict] = field(default_factory=list)
+
+
+def render_message(
+    kind: str,
+    *,
+    channel: str,
+    context: dict,
+    tz: dt.tzinfo,
+    invite_uid: str = "",
+) -> RenderedMessage:
+    """Render one message; ValueError for a kind/channel pair that has no templates."""
+    if channel not in KIND_CHANNELS.get(kind, ()):
+        raise ValueError(f"No {channel!r} templates for notification kind {kind!r}")
+    with timezone.override(tz):
+        if channel == SMS:
+            body = _squash(render_to_string(f"notifications/{kind}.sms.txt", context))
+            return RenderedMessage(subject="", body=body[:SMS_MAX_LENGTH])
+        subject = " ".join(
+            render_to_string(f"notifications/{kind}.subject.txt", context).split()
+        )
+        body = _tidy(render_to_string(f"notifications/{kind}.txt", context))
+        html_body = render_to_string(f"notifications/{kind}.html", context)
+    attachments = []
+    if kind in INVITE_KINDS:
+        attachments.append(_invite_attachment(context, uid=invite_uid))
+    return RenderedMessage(
+        subject=subject[:SUBJECT_MAX_LENGTH],
+        body=body,
+        html_body=html_body,
+        attachments=attachments,
+    )
+
+
+def build_invite(
+    *,
+    uid: str,
+    start_at: dt.datetime,
+    end_at: dt.datetime,
+    summary: str,
+    location: str = "",
+    description: str = "",
+    sequence: int = 0,
+) -> str:
+    """An iCalendar (.ics) text with one event in UTC; METHOD:PUBLISH, no RSVP asked."""
+    if timezone.is_naive(start_at) or timezone.is_naive(end_at):
+        raise ValueError("Invite times must be timezone-aware")
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//VoiceHive//Roxy//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    event = icalendar.Event()
+    event.add("uid", uid)
+    event.add("dtstamp", timezone.now().astimezone(dt.UTC))
+    event.add("dtstart", start_at.astimezone(dt.UTC))
+    event.add("dtend", end_at.astimezone(dt.UTC))
+    event.add("summary", summary)
+    event.add("sequence", sequence)
+    if location:
+        event.add("location", location)
+    if description:
+        event.add("description", description)
+    calendar.add_component(event)
+    return calendar.to_ical().decode()
+
+
+def _invite_attachment(context: dict, *, uid: str) -> dict:
+    start_at, end_at = context.get("start_at"), context.get("end_at")
+    if not isinstance(start_at, dt.datetime) or not isinstance(end_at, dt.datetime):
+        raise ValueError("Invites need aware datetimes start_at and end_at in context")
+    if not uid:
+        raise ValueError("Invites need a stable uid so updates replace the event")
+    what = context.get("service_name") or "Appointment"
+    business_name = context.get("business_name", "")
+    ics = build_invite(
+        uid=uid,
+        start_at=start_at,
+        end_at=end_at,
+        summary=f"{what} at {business_name}" if business_name else what,
+        location=context.get("business_address", ""),
+        description=_invite_description(context),
+        sequence=int(context.get("invite_sequence", 0)),
+    )
+    return {"filename": "invite.ics", "content": ics, "mimetype": "text/calendar"}
+
+
+def _invite_description(context: dict) -> str:
+    lines = []
+    if context.get("provider_name"):
+        lines.append(f"With {context['provider_name']}.")
+    if context.get("business_phone"):
+        lines.append(f"Questions or changes: call {context['business_phone']}.")
+    return " ".join(lines)
+
+
+def _tidy(text: str) -> str:
+    """Template tags leave blank runs behind; keep at most one empty line in a row."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
