@@ -34,9 +34,12 @@ from apps.businesses.models import Closure, OpeningHours
 UTC = dt.UTC
 SLOT_SALT = "apps.appointments.slot"
 SLOT_SIGNATURE_LENGTH = 16  # 96 bits of HMAC-SHA256: unguessable, still short
-PARTS_OF_DAY = ("morning", "afternoon", "evening")
-NOON = dt.time(12)
-FIVE_PM = dt.time(17)
+# By the slot's local start time; "any" (or nothing) means the whole day.
+PARTS_OF_DAY = {
+    "morning": (dt.time.min, dt.time(12)),
+    "afternoon": (dt.time(12), dt.time(17)),
+    "evening": (dt.time(17), dt.time.max),
+}
 
 Interval = tuple[dt.datetime, dt.datetime]
 
@@ -65,7 +68,7 @@ class Slot:
         """An opaque, signed reference that `parse_slot_id` turns back into a SlotRef."""
         minutes = int(self.start_at.timestamp()) // 60
         body = "-".join(
-            _base36(n) for n in (self.service_id, self.provider_id, minutes)
+            signing.b62_encode(n) for n in (self.service_id, self.provider_id, minutes)
         )
         return f"{body}.{_signature(body)}"
 
@@ -77,19 +80,9 @@ def parse_slot_id(slot_id: str) -> SlotRef:
         raise InvalidSlotError(
             "That time slot reference isn't valid. Please check availability again."
         )
-    service_id, provider_id, minutes = (int(part, 36) for part in body.split("-"))
+    service_id, provider_id, minutes = map(signing.b62_decode, body.split("-"))
     start_at = dt.datetime.fromtimestamp(minutes * 60, tz=UTC)
     return SlotRef(service_id=service_id, provider_id=provider_id, start_at=start_at)
-
-
-def _base36(number: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        number, rest = divmod(number, 36)
-        out = digits[rest] + out
-        if not number:
-            return out
 
 
 def _signature(body: str, key=None) -> str:
@@ -166,7 +159,7 @@ def find_free_slots(
     now = now or timezone.now()
     business = service.business
     first, last = _bookable_days(business.tzinfo, start_date, end_date, now)
-    if first > last or not service.is_active:
+    if first > last or not service.is_active or (limit is not None and limit < 1):
         return []
     calendar = _load_calendar(service, provider, first, last)
     earliest = now + dt.timedelta(minutes=settings.SCHEDULING_MIN_NOTICE_MINUTES)
@@ -186,6 +179,8 @@ def is_slot_free(
     now: dt.datetime | None = None,
 ) -> bool:
     """Whether `provider` could take `service` at exactly `start_at` (a start we would offer)."""
+    if timezone.is_naive(start_at):
+        raise ValueError("start_at must be timezone-aware.")
     day = start_at.astimezone(service.business.tzinfo).date()
     slots = find_free_slots(
         service, start_date=day, end_date=day, provider=provider, now=now
@@ -234,23 +229,13 @@ def one_per_start_time(slots: Iterable[Slot]) -> list[Slot]:
     return distinct
 
 
-def _check_part_of_day(part_of_day: str | None) -> str | None:
+def _check_part_of_day(part_of_day: str | None) -> tuple[dt.time, dt.time] | None:
     value = (part_of_day or "").strip().lower()
     if value in ("", "any"):
         return None
     if value not in PARTS_OF_DAY:
-        raise ValueError(f"part_of_day must be one of {PARTS_OF_DAY} or 'any'.")
-    return value
-
-
-def _in_part_of_day(local_time: dt.time, part_of_day: str | None) -> bool:
-    if part_of_day == "morning":
-        return local_time < NOON
-    if part_of_day == "afternoon":
-        return NOON <= local_time < FIVE_PM
-    if part_of_day == "evening":
-        return local_time >= FIVE_PM
-    return True
+        raise ValueError(f"part_of_day must be one of {sorted(PARTS_OF_DAY)} or 'any'.")
+    return PARTS_OF_DAY[value]
 
 
 def _bookable_days(
@@ -341,7 +326,7 @@ def _slots_on(
     service: Service,
     calendar: _Calendar,
     earliest: dt.datetime,
-    part_of_day: str | None,
+    part_of_day: tuple[dt.time, dt.time] | None,
 ) -> list[Slot]:
     if calendar.is_closed(day):
         return []
@@ -355,7 +340,8 @@ def _slots_on(
             own = _instants(day, worker.hours.get(day.weekday(), []), calendar.tz)
             working = _intersect(business_hours, own)
         for start in _starts(working, service, worker, earliest):
-            if _in_part_of_day(start.astimezone(calendar.tz).time(), part_of_day):
+            local_time = start.astimezone(calendar.tz).time()
+            if part_of_day is None or part_of_day[0] <= local_time < part_of_day[1]:
                 slots.append(_slot(service, worker.provider, start))
     slots.sort(key=lambda s: (s.start_at, s.provider_name, s.provider_id))
     return slots

@@ -488,7 +488,7 @@ def test_a_slot_id_from_a_local_time_is_the_same_instant():
 @pytest.mark.parametrize(
     "tamper",
     [
-        lambda s: s.replace("c-", "d-", 1),  # another service
+        lambda s: ("X" if s[0] != "X" else "Y") + s[1:],  # another service
         lambda s: s[:-1] + ("A" if s[-1] != "A" else "B"),
         lambda s: s.split(".")[0],
         lambda s: "." + s.split(".")[1],
@@ -600,3 +600,18 @@ def test_alternatives_without_a_provider_are_distinct_times(salon):
     )
     assert local_times(slots) == ["10:00", "09:30", "10:30"]
     assert [s.provider_name for s in slots] == ["Abe", "Abe", "Abe"]
+
+
+def test_a_limit_below_one_gives_nothing(salon):
+    _, service, _ = salon
+    assert free(service, limit=0) == []
+
+
+def test_a_naive_start_is_refused(salon):
+    _, service, provider = salon
+    with pytest.raises(ValueError, match="timezone-aware"):
+        availability.is_slot_free(
+            service,
+            provider=provider,
+            start_at=dt.datetime(2025, 3, 11, 10),  # noqa: DTZ001
+        )
