@@ -1,16 +1,131 @@
-"""Roxy's tools, run for tool-calls and legacy function-call messages. (Being built: issue 3.)"""
+"""Roxy's tools, run for tool-calls and legacy function-call messages (PROTOCOL §4.2, §5).
 
-from apps.calls.vapi import FUNCTION_CALL, VapiMessage
+Every tool call runs at most once: its ToolInvocation row is inserted before the
+tool runs, in the same transaction, so the unique toolCallId decides between two
+deliveries of the same call. The loser waits on that insert (PostgreSQL blocks on
+the uncommitted duplicate key; SQLite transactions are IMMEDIATE), then finds the
+winner's answer stored and returns it: a redelivered booking never books twice.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.calls import booking_tools, desk_tools
+from apps.calls.models import ToolInvocation
+from apps.calls.speech import one_line
+from apps.calls.toolbox import ToolContext, ToolError, caller_e164
+from apps.calls.vapi import FUNCTION_CALL, ToolCall, VapiMessage
+
+logger = logging.getLogger(__name__)
+
+Tool = Callable[[dict[str, Any], ToolContext], str]
+
+# The names are the contract with the assistant built in apps.calls.tool_specs.
+TOOLS: dict[str, Tool] = {
+    "check_availability": booking_tools.check_availability,
+    "book_appointment": booking_tools.book_appointment,
+    "reschedule_appointment": booking_tools.reschedule_appointment,
+    "cancel_appointment": booking_tools.cancel_appointment,
+    "find_my_appointments": booking_tools.find_my_appointments,
+    "capture_lead": desk_tools.capture_lead,
+    "get_business_info": desk_tools.get_business_info,
+    "take_message": desk_tools.take_message,
+}
+
+FAILED = (
+    "Something went wrong on our side with that request. Apologise, and offer to "
+    "take a message so the team can follow up."
+)
+NO_BUSINESS = (
+    "This line isn't set up for that yet. Apologise and ask the caller to call back "
+    "later."
+)
 
 
 def answer_tool_calls(message: VapiMessage, *, business, call) -> dict:
-    """The body to answer a tool-calls (or legacy function-call) message with."""
-    error = "That tool isn't available yet."
+    """The body to answer a tool-calls (or legacy function-call) message with.
+
+    Runs each tool call at most once (see the module docstring); never raises for
+    a tool's failure, which becomes that call's `error` entry.
+    """
+    context = ToolContext(
+        business=business,
+        call=call,
+        caller_number=caller_e164(
+            message.caller_number or getattr(call, "caller_number", "")
+        ),
+        now=timezone.now(),
+    )
+    results = []
+    for tool_call in message.tool_calls:
+        invocation = _run_once(tool_call, context)
+        outcome = "error" if invocation.error else "result"
+        results.append(
+            {
+                "toolCallId": tool_call.id,
+                "name": tool_call.name,
+                outcome: invocation.error or invocation.result,
+            }
+        )
     if message.type == FUNCTION_CALL:
-        return {"result": error}
-    return {
-        "results": [
-            {"toolCallId": tc.id, "name": tc.name, "error": error}
-            for tc in message.tool_calls
-        ]
-    }
+        first = results[0] if results else {"error": FAILED}
+        return {"result": first.get("result") or first.get("error", "")}
+    return {"results": results}
+
+
+def _run_once(tool_call: ToolCall, context: ToolContext) -> ToolInvocation:
+    stored = ToolInvocation.objects.filter(tool_call_id=tool_call.id).first()
+    if stored is not None:
+        logger.info("Replaying stored answer for tool call %s", tool_call.id)
+        return stored
+    try:
+        with transaction.atomic():
+            invocation = ToolInvocation.objects.create(
+                tool_call_id=tool_call.id,
+                call=context.call,
+                business=context.business,
+                name=tool_call.name[:64],
+                arguments=tool_call.arguments,
+            )
+            _execute(invocation, tool_call, context)
+            return invocation
+    except IntegrityError:
+        # A concurrent delivery of this tool call claimed it first and has committed.
+        logger.info("Tool call %s ran in another delivery", tool_call.id)
+    stored = ToolInvocation.objects.filter(tool_call_id=tool_call.id).first()
+    return stored or ToolInvocation(tool_call_id=tool_call.id, error=FAILED)
+
+
+def _execute(
+    invocation: ToolInvocation, tool_call: ToolCall, context: ToolContext
+) -> None:
+    started = time.monotonic()
+    try:
+        # A savepoint: a tool that fails leaves none of its writes behind.
+        with transaction.atomic():
+            result = _dispatch(tool_call, context)
+    except ToolError as exc:
+        invocation.error = one_line(str(exc))
+    except Exception:
+        logger.exception("Tool %s failed", tool_call.name)
+        invocation.error = FAILED
+    else:
+        invocation.result = one_line(result)
+    invocation.duration_ms = round((time.monotonic() - started) * 1000)
+    invocation.save(update_fields=["result", "error", "duration_ms"])
+
+
+def _dispatch(tool_call: ToolCall, context: ToolContext) -> str:
+    tool = TOOLS.get(tool_call.name)
+    if tool is None:
+        raise ToolError(f"There is no tool called {tool_call.name!r}.")
+    if tool_call.arguments_error:
+        raise ToolError(f"{tool_call.arguments_error} Try the request again.")
+    if context.business is None or not context.business.is_active:
+        raise ToolError(NO_BUSINESS)
+    return tool(tool_call.arguments, context)

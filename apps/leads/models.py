@@ -81,3 +81,63 @@ class Lead(TimeStampedModel):
                 self.phone = normalize_phone(self.phone)
             except InvalidPhoneError as exc:
                 raise ValidationError({"phone": str(exc)}) from exc
+
+
+class CallbackRequestQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=CallbackRequest.Status.OPEN)
+
+
+class CallbackRequest(TimeStampedModel):
+    """A message Roxy took for staff: someone to call back."""
+
+    class Urgency(models.TextChoices):
+        LOW = "low", "Low"
+        NORMAL = "normal", "Normal"
+        URGENT = "urgent", "Urgent"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+
+    business = models.ForeignKey(
+        "businesses.Business",
+        on_delete=models.CASCADE,
+        related_name="callback_requests",
+    )
+    lead = models.ForeignKey(
+        Lead,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="callback_requests",
+    )
+    call = models.ForeignKey(
+        "calls.Call",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="callback_requests",
+    )
+    name = models.CharField(max_length=120, blank=True)
+    callback_number = models.CharField(max_length=20, blank=True, help_text="E.164")
+    message = models.TextField()
+    urgency = models.CharField(
+        max_length=10, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CallbackRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["business", "status", "-created_at"]),
+            models.Index(fields=["status", "urgency"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Call back {self.name or self.callback_number or 'caller'}"

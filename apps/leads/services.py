@@ -1,9 +1,22 @@
-"""Creating and updating leads."""
+"""Creating and updating leads, and the callback requests Roxy takes for staff."""
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps.core.phones import InvalidPhoneError, normalize_phone
-from apps.leads.models import Lead
+from apps.leads.models import CallbackRequest, Lead
+
+# How far along the pipeline each status is; a call never moves a lead backwards.
+# LOST is not ranked: a lost lead who calls again is back in play.
+STATUS_RANK = {
+    Lead.Status.NEW: 0,
+    Lead.Status.CONTACTED: 1,
+    Lead.Status.QUALIFIED: 2,
+    Lead.Status.BOOKED: 3,
+    Lead.Status.WON: 4,
+}
 
 
 def get_or_create_lead_for_caller(business, *, phone: str) -> Lead | None:
@@ -25,3 +38,147 @@ def get_or_create_lead_for_caller(business, *, phone: str) -> Lead | None:
             )
     except IntegrityError:
         return Lead.objects.get(business=business, phone=phone)
+
+
+@transaction.atomic
+def capture_lead(
+    business,
+    *,
+    phone: str = "",
+    name: str = "",
+    email: str = "",
+    interest: str = "",
+    notes: str = "",
+    urgency: str = "",
+) -> Lead:
+    """Upsert the caller's lead by phone (else email), merging into what staff entered.
+
+    Blank fields are filled, differing ones are noted, notes are appended with a
+    date stamp and the status never moves backwards. Safe to run concurrently.
+    """
+    lead = _locked_lead(business, phone=phone, email=email)
+    details = [notes.strip()]
+    if interest.strip():
+        details.append(f"interest: {interest.strip()}")
+    if urgency.strip() and urgency.strip().lower() != "normal":
+        details.append(f"urgency: {urgency.strip()}")
+    details += _merge_contact(lead, name=name, email=email)
+    if not lead.interest and interest.strip():
+        lead.interest = interest.strip()[:200]
+    _append_note(lead, "; ".join(d for d in details if d), business=business)
+    _raise_status(lead, Lead.Status.NEW)
+    lead.save()
+    return lead
+
+
+@transaction.atomic
+def record_booking_lead(
+    business, *, phone: str, name: str = "", email: str = ""
+) -> Lead | None:
+    """The lead for someone who just booked, merged and moved to booked; None without a phone."""
+    try:
+        normalize_phone(phone)
+    except InvalidPhoneError:
+        return None
+    lead = _locked_lead(business, phone=phone, email="")
+    notes = _merge_contact(lead, name=name, email=email)
+    _append_note(lead, "; ".join(notes), business=business)
+    _raise_status(lead, Lead.Status.BOOKED)
+    lead.save()
+    return lead
+
+
+@transaction.atomic
+def record_callback_request(
+    business,
+    *,
+    callback_number: str,
+    message: str,
+    name: str = "",
+    urgency: str = CallbackRequest.Urgency.NORMAL,
+    call=None,
+) -> CallbackRequest:
+    """Save a message for staff to call someone back, linked to their lead.
+
+    Raises InvalidPhoneError for an unusable number.
+    """
+    number = normalize_phone(callback_number)
+    lead = _locked_lead(business, phone=number, email="")
+    _merge_contact(lead, name=name, email="")
+    lead.save()
+    if urgency not in CallbackRequest.Urgency.values:
+        urgency = CallbackRequest.Urgency.NORMAL
+    return CallbackRequest.objects.create(
+        business=business,
+        lead=lead,
+        call=call,
+        name=name.strip()[:120] or lead.name,
+        callback_number=number,
+        message=message.strip(),
+        urgency=urgency,
+    )
+
+
+def resolve_callback_request(callback: CallbackRequest) -> bool:
+    """Mark an open callback request done; False if it already was. Idempotent."""
+    now = timezone.now()
+    done = CallbackRequest.objects.filter(
+        pk=callback.pk, status=CallbackRequest.Status.OPEN
+    ).update(status=CallbackRequest.Status.DONE, resolved_at=now, updated_at=now)
+    return bool(done)
+
+
+def _locked_lead(business, *, phone: str, email: str) -> Lead:
+    """The lead to merge into, row-locked; a new unsaved one when nothing matches."""
+    lead = get_or_create_lead_for_caller(business, phone=phone) if phone else None
+    if lead is None and email.strip():
+        lead = (
+            Lead.objects.for_business(business)
+            .filter(email__iexact=email.strip())
+            .order_by("created_at")
+            .first()
+        )
+    if lead is None:
+        return Lead(business=business, source=Lead.Source.INBOUND_CALL)
+    return Lead.objects.select_for_update().get(pk=lead.pk)
+
+
+def _merge_contact(lead: Lead, *, name: str, email: str) -> list[str]:
+    """Fill blank name/email; return notes about values that differ from staff's."""
+    notes = []
+    name = " ".join(name.split())[:120]
+    if name and not lead.name:
+        lead.name = name
+    elif name and name.casefold() != lead.name.casefold():
+        notes.append(f"gave the name {name}")
+    email = email.strip()
+    if email and not _is_email(email):
+        notes.append(f"gave the email {email} (not a valid address)")
+    elif email and not lead.email:
+        lead.email = email
+    elif email and email.casefold() != lead.email.casefold():
+        notes.append(f"gave the email {email}")
+    return notes
+
+
+def _append_note(lead: Lead, text: str, *, business) -> None:
+    text = text.strip()
+    if not text:
+        return
+    today = business.local_now().date().isoformat()
+    entry = f"[{today}] Roxy: {text}"
+    lead.notes = f"{lead.notes.rstrip()}\n{entry}" if lead.notes.strip() else entry
+
+
+def _raise_status(lead: Lead, target: str) -> None:
+    current = STATUS_RANK.get(lead.status)
+    if current is None or current < STATUS_RANK[target]:
+        lead.status = target
+
+
+def _is_email(value: str) -> bool:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
