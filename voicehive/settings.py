@@ -171,6 +171,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(BASE_DIR / "var" / "celery"),
         "data_folder_out": str(BASE_DIR / "var" / "celery"),
         "processed_folder": str(BASE_DIR / "var" / "celery-processed"),
+        "control_folder": str(BASE_DIR / "var" / "celery-control"),
         "store_processed": False,
     }
 )
