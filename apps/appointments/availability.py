@@ -153,15 +153,19 @@ def find_free_slots(
     part_of_day: str | None = None,
     now: dt.datetime | None = None,
     limit: int | None = None,
+    ignoring: Appointment | None = None,
 ) -> list[Slot]:
-    """Bookable slots for `service` between two local dates (inclusive), by start then provider."""
+    """Bookable slots for `service` between two local dates (inclusive), by start then provider.
+
+    `ignoring` leaves one booking out, so an appointment being moved doesn't block itself.
+    """
     part_of_day = _check_part_of_day(part_of_day)
     now = now or timezone.now()
     business = service.business
     first, last = _bookable_days(business.tzinfo, start_date, end_date, now)
     if first > last or not service.is_active or (limit is not None and limit < 1):
         return []
-    calendar = _load_calendar(service, provider, first, last)
+    calendar = _load_calendar(service, provider, (first, last), ignoring)
     earliest = now + dt.timedelta(minutes=settings.SCHEDULING_MIN_NOTICE_MINUTES)
     slots: list[Slot] = []
     day = first
@@ -177,13 +181,19 @@ def is_slot_free(
     provider: Provider,
     start_at: dt.datetime,
     now: dt.datetime | None = None,
+    ignoring: Appointment | None = None,
 ) -> bool:
     """Whether `provider` could take `service` at exactly `start_at` (a start we would offer)."""
     if timezone.is_naive(start_at):
         raise ValueError("start_at must be timezone-aware.")
     day = start_at.astimezone(service.business.tzinfo).date()
     slots = find_free_slots(
-        service, start_date=day, end_date=day, provider=provider, now=now
+        service,
+        start_date=day,
+        end_date=day,
+        provider=provider,
+        now=now,
+        ignoring=ignoring,
     )
     return any(slot.start_at == start_at for slot in slots)
 
@@ -196,6 +206,7 @@ def alternatives_near(
     limit: int = 3,
     within_days: int = 7,
     now: dt.datetime | None = None,
+    ignoring: Appointment | None = None,
 ) -> list[Slot]:
     """Free slots to offer instead of `start_at`: closest on the same day, then later days.
 
@@ -208,6 +219,7 @@ def alternatives_near(
         end_date=day + dt.timedelta(days=within_days),
         provider=provider,
         now=now,
+        ignoring=ignoring,
     )
     if provider is None:
         slots = one_per_start_time(slots)
@@ -247,10 +259,14 @@ def _bookable_days(
 
 
 def _load_calendar(
-    service: Service, provider: Provider | None, first: dt.date, last: dt.date
+    service: Service,
+    provider: Provider | None,
+    days: tuple[dt.date, dt.date],
+    ignoring: Appointment | None,
 ) -> _Calendar:
     """Everything for the range in a constant number of queries."""
     business = service.business
+    first, last = days
     # A day either side covers any offset between local midnight and UTC.
     window_start = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(), UTC)
     window_end = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), UTC)
@@ -262,7 +278,7 @@ def _load_calendar(
             business=business, starts_on__lte=last, ends_on__gte=first
         ).values_list("starts_on", "ends_on")
     )
-    providers = _providers(service, provider, window_start, window_end)
+    providers = _providers(service, provider, (window_start, window_end), ignoring)
     return _Calendar(
         tz=business.tzinfo,
         opening=opening,
@@ -274,14 +290,18 @@ def _load_calendar(
 def _providers(
     service: Service,
     provider: Provider | None,
-    window_start: dt.datetime,
-    window_end: dt.datetime,
+    window: Interval,
+    ignoring: Appointment | None,
 ) -> list[Provider]:
+    window_start, window_end = window
     providers = Provider.objects.filter(
         business_id=service.business_id, is_active=True, services=service
     )
     if provider is not None:
         providers = providers.filter(pk=provider.pk)
+    bookings = Appointment.objects.active().overlapping(window_start, window_end)
+    if ignoring is not None:
+        bookings = bookings.exclude(pk=ignoring.pk)
     return list(
         providers.order_by("name", "pk").prefetch_related(
             "hours",
@@ -294,9 +314,7 @@ def _providers(
             ),
             Prefetch(
                 "appointments",
-                queryset=Appointment.objects.active().overlapping(
-                    window_start, window_end
-                ),
+                queryset=bookings,
                 to_attr="bookings_in_window",
             ),
         )

@@ -615,3 +615,29 @@ def test_a_naive_start_is_refused(salon):
             provider=provider,
             start_at=dt.datetime(2025, 3, 11, 10),  # noqa: DTZ001
         )
+
+
+def test_an_appointment_being_moved_can_be_ignored(salon):
+    business, service, provider = salon
+    moving = AppointmentFactory(
+        business=business, service=service, provider=provider, start_at=at(TUESDAY, 10)
+    )
+    half_an_hour_later = at(TUESDAY, 10, 30)
+    assert not availability.is_slot_free(
+        service, provider=provider, start_at=half_an_hour_later, now=MONDAY_7AM
+    )
+    assert availability.is_slot_free(
+        service,
+        provider=provider,
+        start_at=half_an_hour_later,
+        now=MONDAY_7AM,
+        ignoring=moving,
+    )
+    nearby = availability.alternatives_near(
+        service,
+        provider=provider,
+        start_at=at(TUESDAY, 10),
+        now=MONDAY_7AM,
+        ignoring=moving,
+    )
+    assert local_times(nearby) == ["10:00", "09:30", "10:30"]
