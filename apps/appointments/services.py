@@ -61,7 +61,8 @@ def reschedule_appointment(
 ) -> Appointment:
     """Move an active appointment (optionally to another provider); raise SlotTakenError on a clash.
 
-    The reminder is cleared so one is sent for the new time.
+    The reminder is cleared so one is sent for the new time. The instance passed
+    in is refreshed and returned.
     """
     locked = _lock(appointment)
     if not locked.is_active:
@@ -80,7 +81,8 @@ def reschedule_appointment(
     )
     _refuse_clash(locked)
     _save_or_refuse(locked)
-    return locked
+    appointment.refresh_from_db()
+    return appointment
 
 
 @transaction.atomic
@@ -88,7 +90,8 @@ def cancel_appointment(appointment: Appointment, *, reason: str = "") -> Appoint
     """Cancel an appointment, noting the reason; cancelling twice changes nothing."""
     locked = _lock(appointment)
     if locked.status == Appointment.Status.CANCELLED:
-        return locked
+        appointment.refresh_from_db()
+        return appointment
     if not locked.is_active:
         raise AppointmentNotChangeableError(
             f"This appointment is {locked.get_status_display().lower()} "
@@ -99,7 +102,8 @@ def cancel_appointment(appointment: Appointment, *, reason: str = "") -> Appoint
     note = f"Cancelled: {reason.strip()}" if reason.strip() else "Cancelled."
     locked.notes = _append_note(locked.notes, note)
     locked.save(update_fields=["status", "cancelled_at", "notes", "updated_at"])
-    return locked
+    appointment.refresh_from_db()
+    return appointment
 
 
 def _lock(appointment: Appointment) -> Appointment:

@@ -256,6 +256,16 @@ def test_cancel_without_a_reason_still_notes_it(salon):
     assert appointment_services.cancel_appointment(appointment).notes == "Cancelled."
 
 
+def test_cancel_and_reschedule_update_the_callers_instance(salon):
+    _, service, provider = salon
+    appointment = book(service, provider, SATURDAY_1PM)
+    later = SATURDAY_1PM + dt.timedelta(days=1)
+    appointment_services.reschedule_appointment(appointment, start_at=later)
+    assert appointment.start_at == later
+    appointment_services.cancel_appointment(appointment)
+    assert appointment.status == Appointment.Status.CANCELLED
+
+
 def test_cancel_is_idempotent(salon):
     _, service, provider = salon
     appointment = book(service, provider, SATURDAY_1PM)
