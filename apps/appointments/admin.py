@@ -7,10 +7,11 @@ from apps.appointments.models import (
     Service,
     TimeOff,
 )
+from apps.businesses.tenancy import TenantScopedAdmin
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(TenantScopedAdmin):
     list_display = (
         "name",
         "business",
@@ -35,7 +36,7 @@ class TimeOffInline(admin.TabularInline):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(TenantScopedAdmin):
     list_display = ("name", "business", "is_active")
     list_filter = ("is_active", "business")
     list_select_related = ("business",)
@@ -45,7 +46,7 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(TenantScopedAdmin):
     list_display = (
         "start_at",
         "end_at",

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from apps.businesses import services as business_services
 from apps.businesses.models import (
     Business,
     Closure,
@@ -7,6 +8,7 @@ from apps.businesses.models import (
     OpeningHours,
     VapiPhoneNumber,
 )
+from apps.businesses.tenancy import TenantScopedAdmin
 
 
 class VapiPhoneNumberInline(admin.TabularInline):
@@ -31,7 +33,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Business)
-class BusinessAdmin(admin.ModelAdmin):
+class BusinessAdmin(TenantScopedAdmin):
     list_display = ("name", "slug", "timezone", "phone", "is_active")
     list_filter = ("is_active", "timezone")
     search_fields = ("name", "slug", "phone")
@@ -50,17 +52,38 @@ class BusinessAdmin(admin.ModelAdmin):
         ("Data", {"fields": ("data_retention_days",)}),
     )
 
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is Membership:
+            touched = formset.new_objects + [m for m, _ in formset.changed_objects]
+            for user in {m.user for m in touched + formset.deleted_objects}:
+                business_services.sync_staff_access(user)
+
 
 @admin.register(VapiPhoneNumber)
-class VapiPhoneNumberAdmin(admin.ModelAdmin):
+class VapiPhoneNumberAdmin(TenantScopedAdmin):
     list_display = ("number", "vapi_phone_number_id", "business", "label")
     list_select_related = ("business",)
     search_fields = ("number", "vapi_phone_number_id", "business__name")
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(TenantScopedAdmin):
     list_display = ("user", "business", "role")
     list_filter = ("role", "business")
     list_select_related = ("user", "business")
     raw_id_fields = ("user",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        business_services.sync_staff_access(obj.user)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        business_services.sync_staff_access(obj.user)
+
+    def delete_queryset(self, request, queryset):
+        users = {membership.user for membership in queryset.select_related("user")}
+        super().delete_queryset(request, queryset)
+        for user in users:
+            business_services.sync_staff_access(user)

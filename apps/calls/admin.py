@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from apps.businesses.tenancy import TenantScopedAdmin
 from apps.calls.models import Call, ToolInvocation, WebhookEvent
 
 VAPI_FIELDS = (
@@ -25,7 +26,7 @@ VAPI_FIELDS = (
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(TenantScopedAdmin):
     list_display = (
         "created_at",
         "caller_number",
@@ -57,7 +58,8 @@ class CallAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(TenantScopedAdmin):
+    tenant_path = "call__business"
     list_display = ("received_at", "type", "vapi_call_id", "status")
     list_filter = ("status", "type")
     search_fields = ("vapi_call_id", "dedupe_key")
@@ -69,7 +71,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(ToolInvocation)
-class ToolInvocationAdmin(admin.ModelAdmin):
+class ToolInvocationAdmin(TenantScopedAdmin):
     list_display = ("created_at", "name", "call", "duration_ms", "succeeded")
     list_filter = ("name",)
     list_select_related = ("call",)
