@@ -15,3 +15,10 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     subject = "New lead"
     body = "Dana Whitfield called about a bridal party."
     dedupe_key = factory.Sequence(lambda n: f"notification-{n}")
+
+
+class SmsNotificationFactory(NotificationFactory):
+    channel = Notification.Channel.SMS
+    recipient = "+15125550187"
+    subject = ""
+    body = "Maison Belle: you're booked! Reply STOP to opt out."

@@ -1,0 +1,166 @@
+import datetime as dt
+import zoneinfo
+
+import icalendar
+import pytest
+
+from apps.notifications import rendering
+
+CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
+START = dt.datetime(2026, 3, 14, 19, 0, tzinfo=dt.UTC)  # 2:00 PM CDT
+
+CONTEXT = {
+    "business_name": "Maison Belle Hair Studio",
+    "business_phone": "(512) 555-0142",
+    "business_phone_e164": "+15125550142",
+    "business_address": "1200 S Congress Ave, Austin, TX 78704",
+    "caller_name": "Dana O'Neil",
+    "caller_phone": "+15125550187",
+    "customer_name": "Dana O'Neil",
+    "customer_phone": "+15125550187",
+    "service_name": "Haircut & color",
+    "provider_name": "Maria",
+    "start_at": START,
+    "end_at": START + dt.timedelta(hours=2, minutes=30),
+    "previous_start_at": START - dt.timedelta(days=1),
+    "called_at": START,
+    "summary": "Wants a bridal trial & a quote for five.",
+    "lead_score": 82,
+    "lead_score_reason": "June wedding",
+    "action_items": ["Send the bridal price list"],
+    "date": dt.date(2026, 3, 14),
+    "call_count": 12,
+    "lead_count": 1,
+    "booking_count": 3,
+}
+
+ALL_PAIRS = [
+    (kind, channel)
+    for kind, channels in sorted(rendering.KIND_CHANNELS.items())
+    for channel in sorted(channels)
+]
+
+
+def render(kind, channel, context=CONTEXT, **kwargs):
+    kwargs.setdefault("invite_uid", "appointment-7@voicehive")
+    return rendering.render_message(
+        kind, channel=channel, context=context, tz=CHICAGO, **kwargs
+    )
+
+
+@pytest.mark.parametrize(("kind", "channel"), ALL_PAIRS)
+def test_every_kind_renders_branded_with_the_business_name(kind, channel):
+    message = render(kind, channel)
+
+    assert "Maison Belle Hair Studio" in message.body
+    if channel == "email":
+        assert "Maison Belle Hair Studio" in message.html_body
+        assert message.subject and "\n" not in message.subject
+    else:
+        assert message.subject == "" and message.html_body == ""
+
+
+@pytest.mark.parametrize(("kind", "channel"), ALL_PAIRS)
+def test_plain_text_is_not_html_escaped(kind, channel):
+    message = render(kind, channel)
+
+    assert "&#x27;" not in message.body + message.subject
+    assert "&amp;" not in message.body + message.subject
+
+
+@pytest.mark.parametrize("kind", sorted(rendering.CALLER_KINDS))
+def test_caller_texts_offer_an_opt_out(kind):
+    assert "Reply STOP to opt out." in render(kind, "sms").body
+
+
+def test_html_is_escaped():
+    message = render("new_lead", "email")
+
+    assert "Dana O&#x27;Neil" in message.html_body
+    assert "bridal trial &amp; a quote" in message.html_body
+
+
+def test_times_are_shown_in_the_business_time_zone():
+    message = render("booking_confirmation", "sms")
+
+    assert "Sat, Mar 14 at 2:00 PM" in message.body
+
+
+def test_staff_email_names_the_time_zone():
+    assert "(CDT)" in render("new_booking", "email").body
+
+
+def test_sms_is_one_line_and_capped():
+    long_summary = {**CONTEXT, "summary": "word " * 400}
+
+    body = render("urgent_follow_up", "sms", context=long_summary).body
+
+    assert "\n" not in body
+    assert len(body) <= rendering.SMS_MAX_LENGTH
+
+
+def test_missing_optional_fields_leave_no_gaps():
+    bare = {"business_name": "Maison Belle", "caller_phone": "+15125550187"}
+
+    body = render("new_lead", "email", context=bare).body
+
+    assert "\n\n\n" not in body
+    assert "Name: not given" in body
+
+
+def test_booking_confirmation_email_carries_an_ics_invite_in_utc():
+    message = render("booking_confirmation", "email")
+
+    (attachment,) = message.attachments
+    assert attachment["filename"] == "invite.ics"
+    assert attachment["mimetype"] == "text/calendar"
+    event = icalendar.Calendar.from_ical(attachment["content"]).walk("VEVENT")[0]
+    assert event.decoded("dtstart") == START
+    assert event.decoded("dtstart").utcoffset() == dt.timedelta(0)
+    assert event.decoded("dtend") == START + dt.timedelta(hours=2, minutes=30)
+    assert str(event["uid"]) == "appointment-7@voicehive"
+    assert str(event["summary"]) == "Haircut & color at Maison Belle Hair Studio"
+
+
+def test_reschedule_invite_keeps_the_uid_and_bumps_the_sequence():
+    message = render("reschedule_notice", "email", {**CONTEXT, "invite_sequence": 2})
+
+    event = icalendar.Calendar.from_ical(message.attachments[0]["content"])
+    vevent = event.walk("VEVENT")[0]
+    assert str(vevent["uid"]) == "appointment-7@voicehive"
+    assert vevent["sequence"] == 2
+
+
+def test_other_kinds_have_no_attachments():
+    assert render("appointment_reminder", "email").attachments == []
+    assert render("booking_confirmation", "sms").attachments == []
+
+
+def test_invite_needs_aware_start_and_end():
+    context = {**CONTEXT, "end_at": None}
+
+    with pytest.raises(ValueError, match="start_at and end_at"):
+        render("booking_confirmation", "email", context)
+
+
+def test_invite_needs_a_uid():
+    with pytest.raises(ValueError, match="uid"):
+        render("booking_confirmation", "email", invite_uid="")
+
+
+def test_unknown_kind_or_channel_is_a_programming_error():
+    with pytest.raises(ValueError):
+        render("birthday_card", "email")
+    with pytest.raises(ValueError):
+        render("daily_digest", "sms")
+
+
+@pytest.mark.parametrize(("kind", "channel"), ALL_PAIRS)
+def test_every_kind_renders_from_a_bare_context(kind, channel):
+    bare = {"business_name": "Maison Belle"}
+    if kind in rendering.INVITE_KINDS:
+        bare |= {"start_at": START, "end_at": START + dt.timedelta(hours=1)}
+
+    message = render(kind, channel, context=bare)
+
+    assert "Maison Belle" in message.body

@@ -1,0 +1,152 @@
+import os
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from celery.exceptions import Retry
+from django.conf import settings as django_settings
+from django.core import mail
+
+from apps.notifications import services, tasks
+from apps.notifications.channels import DeliveryError
+from apps.notifications.models import Notification
+from apps.notifications.services import TransientDeliveryError
+from tests.businesses.factories import BusinessFactory
+from tests.notifications.factories import NotificationFactory
+from voicehive.celery import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+
+def test_deliver_task_sends_the_notification():
+    notification = NotificationFactory()
+
+    tasks.deliver_notification(notification.id)
+
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.SENT
+    assert len(mail.outbox) == 1
+
+
+def test_deliver_task_is_idempotent_when_run_twice():
+    notification = NotificationFactory()
+
+    tasks.deliver_notification(notification.id)
+    tasks.deliver_notification(notification.id)
+
+    assert len(mail.outbox) == 1
+
+
+def test_transient_error_is_retried_with_backoff(mocker):
+    notification = NotificationFactory()
+    mocker.patch("apps.notifications.channels.send", side_effect=DeliveryError("503"))
+    retry = mocker.patch.object(
+        tasks.deliver_notification, "retry", side_effect=Retry()
+    )
+
+    with pytest.raises(Retry):
+        tasks.deliver_notification(notification.id)
+
+    (call,) = retry.call_args_list
+    assert isinstance(call.kwargs["exc"], TransientDeliveryError)
+    assert "countdown" in call.kwargs  # retry_backoff
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.QUEUED
+
+
+def test_permanent_error_is_not_retried(mocker):
+    notification = NotificationFactory()
+    mocker.patch(
+        "apps.notifications.channels.send",
+        side_effect=DeliveryError("invalid number", permanent=True),
+    )
+    retry = mocker.patch.object(tasks.deliver_notification, "retry")
+
+    tasks.deliver_notification(notification.id)
+
+    retry.assert_not_called()
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.FAILED
+
+
+def test_retries_are_bounded_and_end_in_failed(mocker):
+    notification = NotificationFactory()
+    send = mocker.patch(
+        "apps.notifications.channels.send", side_effect=DeliveryError("503")
+    )
+
+    # apply() runs the task and its retries in this process, one after another.
+    tasks.deliver_notification.apply(args=(notification.id,))
+
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.FAILED
+    assert notification.attempts == django_settings.NOTIFICATIONS_MAX_ATTEMPTS
+    assert send.call_count == tasks.deliver_notification.max_retries + 1
+
+
+def test_delivery_task_options():
+    task = tasks.deliver_notification
+
+    assert task.name == "notifications.deliver_notification"
+    assert task.acks_late and task.reject_on_worker_lost
+    assert task.autoretry_for == (TransientDeliveryError,)
+    assert task.max_retries == 5
+    assert task.max_retries + 1 == django_settings.NOTIFICATIONS_MAX_ATTEMPTS
+
+
+def test_sweep_task_calls_the_service(mocker):
+    sweep = mocker.patch.object(
+        services,
+        "sweep_notifications",
+        return_value={"released": 0, "failed": 0, "enqueued": 1},
+    )
+
+    tasks.sweep_notifications()
+
+    sweep.assert_called_once_with()
+
+
+def test_beat_runs_the_sweep_every_minute():
+    entry = django_settings.CELERY_BEAT_SCHEDULE["sweep-notifications"]
+
+    assert entry["task"] == tasks.sweep_notifications.name
+    assert entry["schedule"] == 60.0
+    assert entry["task"] in celery_app.tasks
+
+
+@pytest.fixture
+def redis_broker():
+    """Point the Celery app at the real Redis broker for one test, then restore it."""
+    url = os.environ["REDIS_URL"]
+    previous = celery_app.conf.broker_url
+    celery_app.conf.broker_url = url
+    celery_app._pool = None  # the producer pool was built for the previous broker
+    with celery_app.connection_for_write() as connection:
+        connection.default_channel.queue_purge("default")
+    yield url
+    celery_app.conf.broker_url = previous
+    celery_app._pool = None
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_delivery_round_trips_through_a_real_redis_broker(redis_broker):
+    business = BusinessFactory()
+    with start_worker(celery_app, pool="solo", perform_ping_check=False):
+        notification = services.queue_notification(
+            business,
+            channel="email",
+            kind="new_lead",
+            recipient="frontdesk@example.com",
+            context={"caller_name": "Dana Whitfield"},
+            dedupe_key="redis-round-trip",
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            notification.refresh_from_db()
+            if notification.status == Notification.Status.SENT:
+                break
+            time.sleep(0.1)
+
+    assert notification.status == Notification.Status.SENT
+    assert [m.subject for m in mail.outbox] == ["New lead: Dana Whitfield"]
