@@ -12,7 +12,8 @@ from decimal import Decimal
 
 from apps.core.phones import format_phone
 
-_MARKUP = re.compile(r"[*_`#>|~]+")
+# Markdown emphasis, code and headings; underscores stay (emails, tool names).
+_MARKUP = re.compile(r"[*`#]+")
 _CLOCK = re.compile(
     r"^(?P<hour>\d{1,2})(?:[:.h ]?(?P<minute>\d{2}))?\s*(?P<meridiem>[ap])?\.?\s*m?\.?$"
 )

@@ -37,8 +37,11 @@ def freeze_time(monkeypatch, moment: dt.datetime) -> None:
     monkeypatch.setattr("django.utils.timezone.now", lambda: moment)
 
 
-def build_salon(**business_fields) -> SimpleNamespace:
-    """Open Monday to Saturday 9 to 5; Maria and Jess do every service."""
+def build_salon(*, with_line: bool = True, **business_fields) -> SimpleNamespace:
+    """Open Monday to Saturday 9 to 5; Maria and Jess do every service.
+
+    `with_line` gives it the example's VAPI number (only one business can have it).
+    """
     fields = {
         "name": "Maison Belle Hair Studio",
         "slug": "maison-belle-austin",
@@ -46,11 +49,12 @@ def build_salon(**business_fields) -> SimpleNamespace:
         "transfer_number": "+15125550100",
     } | business_fields
     business = BusinessFactory(**fields)
-    VapiPhoneNumberFactory(
-        business=business,
-        vapi_phone_number_id="3f8e2d1c-7b6a-4c5d-8e9f-0a1b2c3d4e5f",
-        number=SALON_LINE,
-    )
+    if with_line:
+        VapiPhoneNumberFactory(
+            business=business,
+            vapi_phone_number_id="3f8e2d1c-7b6a-4c5d-8e9f-0a1b2c3d4e5f",
+            number=SALON_LINE,
+        )
     for weekday in range(6):
         OpeningHoursFactory(
             business=business,
