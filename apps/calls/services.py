@@ -208,16 +208,27 @@ def _update_call(message: vapi.VapiMessage) -> Call | None:
     calls = Call.objects.select_for_update(of=("self",)).select_related("business")
     call = calls.filter(vapi_call_id=message.call_id).first()
     if call is None:
-        # get_or_create retries the read when a concurrent copy inserted first.
-        call, _ = calls.get_or_create(
-            vapi_call_id=message.call_id, defaults=_new_call_fields(message)
-        )
-        changed = []
-    else:
-        changed = _fill_call(call, message)
+        created = _create_call(message)
+        if created is not None:
+            return created
+        # A concurrent copy inserted it first; now it is there to lock.
+        call = calls.get(vapi_call_id=message.call_id)
+    changed = _fill_call(call, message)
     changed += CALL_UPDATES.get(message.type, _no_update)(call, message)
     if changed:
         call.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+    return call
+
+
+def _create_call(message: vapi.VapiMessage) -> Call | None:
+    """Insert the call with the message applied; None if another request won the race."""
+    call = Call(vapi_call_id=message.call_id, **_new_call_fields(message))
+    CALL_UPDATES.get(message.type, _no_update)(call, message)
+    try:
+        with transaction.atomic():
+            call.save(force_insert=True)
+    except IntegrityError:
+        return None
     return call
 
 

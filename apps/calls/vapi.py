@@ -109,13 +109,16 @@ class VapiMessage:
 
 def loads(body: bytes) -> Any:
     """Decode a request body as strict UTF-8 JSON fit for storage, or raise VapiPayloadError."""
+    too_deep = f"The body nests deeper than {MAX_JSON_DEPTH} levels."
     try:
         text = body.decode("utf-8")
         data = json.loads(text, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
         raise VapiPayloadError("The body is not valid UTF-8 JSON.") from exc
+    except RecursionError as exc:
+        raise VapiPayloadError(too_deep) from exc
     if _deeper_than(data, MAX_JSON_DEPTH):
-        raise VapiPayloadError(f"The body nests deeper than {MAX_JSON_DEPTH} levels.")
+        raise VapiPayloadError(too_deep)
     if _UNSTORABLE.search(text):
         data = _storable(data)
     return data

@@ -1,0 +1,482 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from apps.calls import services, vapi
+from apps.calls.models import Call, WebhookEvent
+from apps.leads.models import Lead
+from tests.businesses.factories import BusinessFactory, VapiPhoneNumberFactory
+from tests.calls.payloads import (
+    CALL_ID,
+    CALLER,
+    PHONE_NUMBER_ID,
+    SALON_LINE,
+    load_payload,
+)
+from tests.leads.factories import LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+STARTED = dt.datetime(2025, 3, 14, 15, 15, 0, 977000, dt.UTC)
+ENDED = dt.datetime(2025, 3, 14, 15, 16, 35, 277000, dt.UTC)
+
+
+class Responder:
+    """Stands in for one of Roxy's handlers and remembers how it was called."""
+
+    def __init__(self, answer=None, error=None):
+        self.answer = {"handled": True} if answer is None else answer
+        self.error = error
+        self.calls = []
+
+    def __call__(self, message, *, business, call):
+        self.calls.append({"message": message, "business": business, "call": call})
+        if self.error:
+            raise self.error
+        return self.answer
+
+
+@pytest.fixture
+def salon():
+    number = VapiPhoneNumberFactory(
+        vapi_phone_number_id=PHONE_NUMBER_ID, number=SALON_LINE
+    )
+    return number.business
+
+
+@pytest.fixture
+def responders(monkeypatch):
+    fakes = {
+        vapi.ASSISTANT_REQUEST: Responder({"assistant": {"name": "Roxy"}}),
+        vapi.TRANSFER_DESTINATION_REQUEST: Responder({"destination": {}}),
+        vapi.TOOL_CALLS: Responder({"results": []}),
+    }
+    fakes[vapi.FUNCTION_CALL] = fakes[vapi.TOOL_CALLS]
+    for message_type, path in services.RESPONDERS.items():
+        monkeypatch.setattr(path, fakes[message_type])
+    return fakes
+
+
+def receive(name, **changes):
+    raw = load_payload(name)
+    raw["message"].update(changes)
+    return services.receive_vapi_message(vapi.parse(raw))
+
+
+def the_call():
+    return Call.objects.get(vapi_call_id=CALL_ID)
+
+
+def test_status_update_records_the_call_for_the_business(salon):
+    answer = receive("02-status-update-in-progress")
+
+    call = the_call()
+    assert answer == {}
+    assert call.business == salon
+    assert call.type == Call.Type.INBOUND
+    assert call.caller_number == CALLER
+    assert call.status == Call.Status.IN_PROGRESS
+    assert call.started_at == STARTED
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEvent.Status.PROCESSED
+    assert event.call == call
+    assert event.response == {}
+    assert event.payload == load_payload("02-status-update-in-progress")
+    assert event.dedupe_key == f"{CALL_ID}:status-update:1741965301018"
+
+
+def test_ended_status_update_sets_reason_times_and_duration(salon):
+    receive("10-status-update-ended")
+
+    call = the_call()
+    assert call.status == Call.Status.ENDED
+    assert call.ended_reason == "customer-ended-call"
+    assert (call.started_at, call.ended_at) == (STARTED, ENDED)
+    assert call.duration_seconds == 94
+
+
+def test_an_ended_call_never_goes_back_to_in_progress(salon):
+    receive("10-status-update-ended")
+    receive("02-status-update-in-progress")
+
+    assert the_call().status == Call.Status.ENDED
+
+
+@pytest.mark.parametrize("status", ["ringing", "queued", "scheduled", "not-found"])
+def test_earlier_or_unknown_statuses_do_not_move_the_call(salon, status):
+    receive("02-status-update-in-progress")
+    receive("02-status-update-in-progress", status=status, timestamp=1)
+
+    assert the_call().status == Call.Status.IN_PROGRESS
+
+
+def test_forwarding_comes_after_in_progress(salon):
+    receive("02-status-update-in-progress")
+    receive("02-status-update-in-progress", status="forwarding", timestamp=1)
+
+    assert the_call().status == Call.Status.FORWARDING
+
+
+def test_end_of_call_report_records_everything_vapi_reported(salon):
+    answer = receive("11-end-of-call-report")
+
+    call = the_call()
+    report = load_payload("11-end-of-call-report")["message"]
+    assert answer == {}
+    assert call.status == Call.Status.ENDED
+    assert call.ended_reason == "customer-ended-call"
+    assert (call.started_at, call.ended_at, call.duration_seconds) == (
+        STARTED,
+        ENDED,
+        94,
+    )
+    assert call.transcript == report["artifact"]["transcript"]
+    assert call.messages == report["artifact"]["messages"]
+    assert call.recording_url == report["artifact"]["recordingUrl"]
+    assert call.stereo_recording_url == report["artifact"]["stereoRecordingUrl"]
+    assert call.cost == Decimal("0.1992")
+    assert call.cost_breakdown["total"] == 0.1992
+    assert call.cost_breakdown["costs"] == report["costs"]
+    assert call.vapi_summary == report["analysis"]["summary"]
+    assert call.vapi_structured_data == report["analysis"]["structuredData"]
+    assert call.vapi_success_evaluation == "true"
+
+
+def test_end_of_call_report_with_legacy_fields_records_the_same(salon):
+    receive("11b-end-of-call-report.with-observed-legacy-fields")
+
+    call = the_call()
+    assert call.transcript.startswith("AI: Thanks for calling Maison Belle")
+    assert call.recording_url.startswith("https://storage.vapi.ai/")
+    assert call.cost == Decimal("0.1992")
+    assert call.duration_seconds == 94  # from the timestamps, not durationSeconds
+
+
+def test_end_of_call_report_queues_the_call_for_analysis_as_row_state(salon):
+    before = dt.datetime.now(dt.UTC)
+
+    receive("11-end-of-call-report")
+
+    call = the_call()
+    assert call.analysis_status == Call.AnalysisStatus.PENDING
+    assert call.analysis_requested_at >= before
+    assert list(Call.objects.needing_analysis()) == [call]
+
+
+def test_end_of_call_report_creates_the_callers_lead(salon):
+    receive("11-end-of-call-report")
+
+    lead = Lead.objects.get()
+    assert the_call().lead == lead
+    assert (lead.business, lead.phone) == (salon, CALLER)
+
+
+def test_end_of_call_report_links_the_existing_lead(salon):
+    lead = LeadFactory(business=salon, phone=CALLER)
+
+    receive("11-end-of-call-report")
+
+    assert the_call().lead == lead
+    assert Lead.objects.count() == 1
+
+
+def test_end_of_call_report_for_an_unknown_number_makes_no_lead():
+    receive("11-end-of-call-report")
+
+    call = the_call()
+    assert call.business is None
+    assert call.lead is None
+    assert call.analysis_status == Call.AnalysisStatus.PENDING
+    assert not Lead.objects.exists()
+
+
+def test_report_before_the_ended_status_update_keeps_what_it_said(salon):
+    receive("11-end-of-call-report", endedReason="assistant-ended-call")
+    receive("10-status-update-ended")
+    receive("02-status-update-in-progress")
+
+    call = the_call()
+    assert call.status == Call.Status.ENDED
+    assert call.ended_reason == "assistant-ended-call"
+    assert call.duration_seconds == 94
+
+
+def test_a_cost_beyond_the_column_is_left_out(salon):
+    receive("11-end-of-call-report", cost=1e12)
+
+    assert the_call().cost is None  # the raw event keeps it
+
+
+def test_an_overlong_recording_url_is_left_out_rather_than_cut(salon):
+    raw = load_payload("11-end-of-call-report")
+    raw["message"]["artifact"]["recordingUrl"] = "https://x.example/" + "a" * 1000
+    services.receive_vapi_message(vapi.parse(raw))
+
+    assert the_call().recording_url == ""
+
+
+def test_hang_flags_the_call_for_staff(salon):
+    receive("09-hang")
+
+    assert the_call().has_hang is True
+
+
+@pytest.mark.parametrize(
+    "name", ["03-conversation-update", "07-transcript", "08-speech-update"]
+)
+def test_chatty_messages_are_stored_and_acknowledged_without_touching_calls(name):
+    assert receive(name) == {}
+
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEvent.Status.IGNORED
+    assert event.response == {}
+    assert event.processed_at is not None
+    assert not Call.objects.exists()
+
+
+def test_unknown_message_types_are_stored_and_acknowledged():
+    answer = receive("09-hang", type="call.endpointing.someday")
+
+    assert answer == {}
+    assert WebhookEvent.objects.get().type == "call.endpointing.someday"
+
+
+def test_business_is_found_by_vapi_phone_number_id_before_the_number():
+    other = VapiPhoneNumberFactory(number=SALON_LINE).business
+    salon = VapiPhoneNumberFactory(
+        vapi_phone_number_id=PHONE_NUMBER_ID, number="+15125550999"
+    ).business
+
+    receive("09-hang")
+
+    assert the_call().business == salon != other
+
+
+def test_business_falls_back_to_the_dialled_number():
+    salon = VapiPhoneNumberFactory(number=SALON_LINE).business
+
+    receive("09-hang")
+
+    assert the_call().business == salon
+
+
+def test_find_business_without_any_number_is_none():
+    message = vapi.parse({"message": {"type": "hang", "call": {"id": "c1"}}})
+
+    assert services.find_business(message) is None
+
+
+def test_a_call_first_seen_without_its_number_gets_the_business_later():
+    business = VapiPhoneNumberFactory(
+        vapi_phone_number_id=PHONE_NUMBER_ID, number=SALON_LINE
+    ).business
+    raw = load_payload("09-hang")
+    del raw["message"]["phoneNumber"], raw["message"]["call"]["phoneNumberId"]
+    services.receive_vapi_message(vapi.parse(raw))
+    assert the_call().business is None
+
+    receive("10-status-update-ended")
+
+    assert the_call().business == business
+
+
+@pytest.mark.parametrize(
+    ("name", "message_type"),
+    [
+        ("01-assistant-request", vapi.ASSISTANT_REQUEST),
+        ("04-tool-calls-check-availability", vapi.TOOL_CALLS),
+        ("13-function-call-legacy", vapi.FUNCTION_CALL),
+        ("12-transfer-destination-request", vapi.TRANSFER_DESTINATION_REQUEST),
+    ],
+)
+def test_messages_vapi_waits_on_are_answered_by_roxys_handler(
+    salon, responders, name, message_type
+):
+    responder = responders[message_type]
+
+    answer = receive(name)
+
+    assert answer == responder.answer
+    (seen,) = responder.calls
+    assert seen["business"] == salon
+    assert seen["call"] == the_call()
+    assert seen["message"].type == message_type
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.response) == (WebhookEvent.Status.PROCESSED, answer)
+
+
+def test_handlers_get_no_business_for_an_unknown_number(responders):
+    receive("01-assistant-request")
+
+    (seen,) = responders[vapi.ASSISTANT_REQUEST].calls
+    assert seen["business"] is None
+    assert seen["call"].business is None
+
+
+def test_a_redelivered_message_changes_nothing_and_gets_the_same_answer(
+    salon, responders
+):
+    first = receive("04-tool-calls-check-availability")
+    touched = the_call().updated_at
+
+    again = receive("04-tool-calls-check-availability")
+
+    assert again == first
+    assert len(responders[vapi.TOOL_CALLS].calls) == 1
+    assert WebhookEvent.objects.count() == Call.objects.count() == 1
+    assert the_call().updated_at == touched
+
+
+def test_a_redelivered_report_is_not_applied_twice(salon):
+    receive("11-end-of-call-report")
+    Call.objects.update(transcript="edited by staff")
+
+    receive("11-end-of-call-report", timestamp=1741965999999)
+
+    assert the_call().transcript == "edited by staff"
+    assert WebhookEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "message_type", "expected"),
+    [
+        ("01-assistant-request", vapi.ASSISTANT_REQUEST, "error"),
+        ("12-transfer-destination-request", vapi.TRANSFER_DESTINATION_REQUEST, "error"),
+        ("13-function-call-legacy", vapi.FUNCTION_CALL, "result"),
+    ],
+)
+def test_a_failing_handler_still_gets_vapi_an_answer(
+    salon, responders, name, message_type, expected
+):
+    responders[message_type].error = RuntimeError("database went away")
+
+    answer = receive(name)
+
+    assert list(answer) == [expected]
+    assert answer[expected]
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEvent.Status.FAILED
+    assert event.error == "RuntimeError: database went away"
+    assert event.response == answer
+    assert event.call == the_call()  # recorded before the handler ran
+
+
+def test_a_failing_tool_handler_answers_every_tool_call_with_an_error(
+    salon, responders
+):
+    responders[vapi.TOOL_CALLS].error = KeyError("slot")
+
+    answer = receive("05-tool-calls-book-appointment")
+
+    assert answer == {
+        "results": [
+            {
+                "toolCallId": "call_9hJd2PqW6nCe4tXa8vLm0KzR",
+                "name": "book_appointment",
+                "error": services.TOOL_FAILURE,
+            }
+        ]
+    }
+
+
+def test_a_handler_answer_that_is_not_an_object_is_a_failure(salon, responders):
+    responders[vapi.ASSISTANT_REQUEST].answer = ["not", "a", "dict"]
+
+    answer = receive("01-assistant-request")
+
+    assert "error" in answer
+    assert "not a dict" in WebhookEvent.objects.get().error
+
+
+def test_a_failing_report_keeps_the_event_and_leaves_the_call_untouched(
+    salon, monkeypatch
+):
+    receive("10-status-update-ended")
+
+    def broken(business, *, phone):
+        raise RuntimeError("leads are down")
+
+    monkeypatch.setattr("apps.leads.services.get_or_create_lead_for_caller", broken)
+    answer = receive("11-end-of-call-report")
+
+    assert answer == {}
+    event = WebhookEvent.objects.get(type=vapi.END_OF_CALL_REPORT)
+    assert event.status == WebhookEvent.Status.FAILED
+    assert event.error == "RuntimeError: leads are down"
+    call = the_call()
+    assert call.transcript == ""
+    assert call.analysis_status == Call.AnalysisStatus.NOT_STARTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_raw_event_is_committed_even_when_the_handler_fails(salon, responders):
+    responders[vapi.TOOL_CALLS].error = RuntimeError("boom")
+
+    receive("04-tool-calls-check-availability")
+
+    event = WebhookEvent.objects.get()
+    assert event.payload == load_payload("04-tool-calls-check-availability")
+    assert event.status == WebhookEvent.Status.FAILED
+
+
+def stored_but_unanswered(name):
+    message = vapi.parse(load_payload(name))
+    event, created = services.record_webhook_event(message)
+    assert created
+    return message, event
+
+
+def test_a_copy_of_an_informational_message_still_in_hand_is_acknowledged_at_once(
+    settings, monkeypatch
+):
+    settings.VAPI_DUPLICATE_WAIT_SECONDS = 30
+    message, _ = stored_but_unanswered("11-end-of-call-report")
+    monkeypatch.setattr(services.time, "sleep", pytest.fail)
+
+    assert services.receive_vapi_message(message) == {}
+
+
+def test_a_copy_of_a_tool_call_in_hand_waits_for_the_first_answer(
+    settings, monkeypatch
+):
+    settings.VAPI_DUPLICATE_WAIT_SECONDS = 30
+    message, event = stored_but_unanswered("04-tool-calls-check-availability")
+    first_answer = {"results": [{"toolCallId": "x", "result": "done"}]}
+
+    def first_copy_finishes(seconds):
+        WebhookEvent.objects.filter(pk=event.pk).update(response=first_answer)
+
+    monkeypatch.setattr(services.time, "sleep", first_copy_finishes)
+
+    assert services.receive_vapi_message(message) == first_answer
+
+
+def test_a_copy_of_a_tool_call_gives_up_waiting_with_an_error_answer(settings):
+    settings.VAPI_DUPLICATE_WAIT_SECONDS = 0.2
+    message, _ = stored_but_unanswered("04-tool-calls-check-availability")
+
+    answer = services.receive_vapi_message(message)
+
+    assert answer == services.fallback_answer(message)
+    assert answer["results"][0]["error"] == services.TOOL_FAILURE
+
+
+def test_a_message_without_a_call_is_stored_and_handled_without_one(responders):
+    raw = {"message": {"type": "assistant-request", "timestamp": 1}}
+
+    answer = services.receive_vapi_message(vapi.parse(raw))
+
+    assert answer == {"assistant": {"name": "Roxy"}}
+    (seen,) = responders[vapi.ASSISTANT_REQUEST].calls
+    assert seen["call"] is None
+    assert not Call.objects.exists()
+    assert WebhookEvent.objects.get().vapi_call_id == ""
+
+
+def test_other_business_calls_do_not_interfere(salon):
+    BusinessFactory.create_batch(2)
+
+    receive("02-status-update-in-progress")
+
+    assert Call.objects.get().business == salon
