@@ -1,27 +1,35 @@
 from django.contrib import admin
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
 
 from apps.businesses.tenancy import TenantScopedAdmin
 from apps.calls.models import Call, ToolInvocation, WebhookEvent
+from apps.calls.transcripts import conversation_turns
+from apps.core.phones import format_phone
 
+# What VAPI reported is the record of the call: staff read it, never edit it.
 VAPI_FIELDS = (
     "vapi_call_id",
+    "business",
     "type",
     "status",
-    "caller_number",
+    "caller",
     "started_at",
     "ended_at",
     "duration_seconds",
     "ended_reason",
     "has_hang",
-    "transcript",
-    "messages",
-    "recording_url",
-    "stereo_recording_url",
     "cost",
     "cost_breakdown",
-    "vapi_summary",
+)
+HEAVY_FIELDS = (
+    "transcript",
+    "messages",
+    "cost_breakdown",
     "vapi_structured_data",
-    "vapi_success_evaluation",
+    "analysis",
+    "analysis_usage",
 )
 
 
@@ -29,32 +37,99 @@ VAPI_FIELDS = (
 class CallAdmin(TenantScopedAdmin):
     list_display = (
         "created_at",
-        "caller_number",
-        "lead",
+        "caller",
+        "lead_link",
         "duration_seconds",
         "ended_reason",
         "intent",
         "sentiment",
         "cost",
         "analysis_status",
-        "business",
     )
     list_filter = (
-        "status",
         "analysis_status",
         "intent",
         "sentiment",
         "has_hang",
+        "status",
         "business",
     )
-    list_select_related = ("lead", "business")
+    list_select_related = ("lead",)
     search_fields = ("vapi_call_id", "caller_number", "lead__name")
     date_hierarchy = "created_at"
     raw_id_fields = ("lead",)
-    readonly_fields = VAPI_FIELDS
+    readonly_fields = (*VAPI_FIELDS, "conversation", "recording", "analysis_comparison")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("caller", "lead"),
+                    ("started_at", "ended_at", "duration_seconds"),
+                )
+            },
+        ),
+        ("Conversation", {"fields": ("recording", "conversation")}),
+        ("Analysis", {"fields": ("analysis_comparison",)}),
+        (
+            "Call details",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "vapi_call_id",
+                    "business",
+                    "type",
+                    "status",
+                    "ended_reason",
+                    "has_hang",
+                    "cost",
+                    "cost_breakdown",
+                ),
+            },
+        ),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer(*HEAVY_FIELDS)
+
+    def get_object(self, request, object_id, from_field=None):
+        # The detail page shows the heavy fields the changelist defers.
+        queryset = Call.objects.select_related("lead", "business")
+        obj = super().get_object(request, object_id, from_field)
+        return queryset.get(pk=obj.pk)
 
     def has_add_permission(self, request):
         return False  # calls are created by the VAPI webhook only
+
+    @admin.display(description="Caller", ordering="caller_number")
+    def caller(self, call):
+        return format_phone(call.caller_number) if call.caller_number else "Unknown"
+
+    @admin.display(description="Lead", ordering="lead__name")
+    def lead_link(self, call):
+        if call.lead is None:
+            return "—"
+        url = reverse("admin:leads_lead_change", args=[call.lead_id])
+        return format_html('<a href="{}">{}</a>', url, call.lead)
+
+    @admin.display(description="Conversation")
+    def conversation(self, call):
+        turns = conversation_turns(call.messages, call.transcript)
+        return render_to_string("admin/calls/conversation.html", {"turns": turns})
+
+    @admin.display(description="Recording")
+    def recording(self, call):
+        if not call.recording_url:
+            return "No recording."
+        return format_html(
+            '<audio controls preload="none" src="{}"></audio> <a href="{}">Download</a>',
+            call.recording_url,
+            call.recording_url,
+        )
+
+    @admin.display(description="Ours and VAPI's")
+    def analysis_comparison(self, call):
+        return render_to_string("admin/calls/analysis.html", {"call": call})
 
 
 @admin.register(WebhookEvent)
@@ -65,6 +140,9 @@ class WebhookEventAdmin(TenantScopedAdmin):
     search_fields = ("vapi_call_id", "dedupe_key")
     date_hierarchy = "received_at"
     readonly_fields = [f.name for f in WebhookEvent._meta.fields]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("payload", "response")
 
     def has_add_permission(self, request):
         return False

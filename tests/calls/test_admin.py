@@ -1,0 +1,77 @@
+import json
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from tests.calls.factories import (
+    CallFactory,
+    ToolInvocationFactory,
+    WebhookEventFactory,
+)
+from tests.leads.factories import LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+@pytest.fixture
+def reported_call():
+    report = json.loads((PAYLOADS / "11-end-of-call-report.json").read_text())[
+        "message"
+    ]
+    call = CallFactory(
+        messages=report["artifact"]["messages"],
+        recording_url=report["artifact"]["recordingUrl"],
+        vapi_summary=report["analysis"]["summary"],
+        summary="Dana booked a cut and colour and asked about bridal styling.",
+        intent="book",
+        sentiment="positive",
+    )
+    call.lead = LeadFactory(business=call.business, name="Dana Whitfield")
+    call.save()
+    return call
+
+
+def test_call_list_shows_the_caller_formatted_and_the_lead(admin_client, reported_call):
+    response = admin_client.get(reverse("admin:calls_call_changelist"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "(512) 555-0187" in page
+    assert "Dana Whitfield" in page
+
+
+def test_call_page_reads_as_a_conversation_with_tools_recording_and_both_analyses(
+    admin_client, reported_call
+):
+    response = admin_client.get(
+        reverse("admin:calls_call_change", args=[reported_call.pk])
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Thanks for calling Maison Belle Hair Studio" in page
+    assert "check_availability" in page
+    assert "<audio controls" in page
+    assert "Dana booked a cut and colour" in page  # ours
+    assert "Dana Whitfield called Maison Belle" in page  # VAPI's
+
+
+def test_calls_cannot_be_added_by_hand(admin_client):
+    assert admin_client.get(reverse("admin:calls_call_add")).status_code == 403
+
+
+def test_webhook_events_and_tool_invocations_render(admin_client):
+    event = WebhookEventFactory()
+    invocation = ToolInvocationFactory()
+    for name, obj in [("webhookevent", event), ("toolinvocation", invocation)]:
+        assert (
+            admin_client.get(reverse(f"admin:calls_{name}_changelist")).status_code
+            == 200
+        )
+        assert (
+            admin_client.get(
+                reverse(f"admin:calls_{name}_change", args=[obj.pk])
+            ).status_code
+            == 200
+        )
