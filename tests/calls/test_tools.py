@@ -10,7 +10,11 @@ from apps.appointments.models import Appointment
 from apps.calls import booking_tools, tools, vapi
 from apps.calls.models import ToolInvocation
 from apps.leads.models import CallbackRequest, Lead
-from tests.appointments.factories import AppointmentFactory
+from tests.appointments.factories import (
+    AppointmentFactory,
+    ProviderFactory,
+    ServiceFactory,
+)
 from tests.businesses.factories import ClosureFactory
 from tests.calls.factories import CallFactory
 from tests.calls.roxy import (
@@ -356,20 +360,25 @@ def test_a_past_date_is_refused(salon, call):
 def test_check_availability_uses_a_fixed_number_of_queries(
     salon, call, django_assert_max_num_queries
 ):
-    for hour in (9, 11, 13):
-        AppointmentFactory(
-            business=salon.business,
-            service=salon.haircut,
-            provider=salon.maria,
-            start_at=at(SATURDAY, hour),
-        )
+    for _ in range(12):
+        stylist = ProviderFactory(business=salon.business, services=[salon.haircut])
+        ServiceFactory(business=salon.business)
+        for hour in (9, 11, 13):
+            AppointmentFactory(
+                business=salon.business,
+                service=salon.haircut,
+                provider=stylist,
+                start_at=at(SATURDAY, hour),
+            )
     with django_assert_max_num_queries(16):
-        result(
+        text = result(
             salon,
             call,
             "check_availability",
-            {"service": "haircut", "date": "this week", "provider": "Maria"},
+            {"service": "haircut", "date": "this week"},
         )
+
+    assert len(slot_ids(text)) == 4
 
 
 # --- book_appointment ---

@@ -1,6 +1,6 @@
 import factory
 
-from apps.leads.models import Lead
+from apps.leads.models import CallbackRequest, Lead
 from tests.businesses.factories import BusinessFactory
 
 
@@ -13,3 +13,13 @@ class LeadFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"+1737555{n % 10000:04d}")
     email = factory.Faker("email")
     source = Lead.Source.INBOUND_CALL
+
+
+class CallbackRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CallbackRequest
+
+    business = factory.SubFactory(BusinessFactory)
+    name = "Dana Whitfield"
+    callback_number = "+15125550187"
+    message = "Please call me about the bridal package."

@@ -1,0 +1,224 @@
+import datetime as dt
+import zoneinfo
+
+import pytest
+
+from apps.core.phones import InvalidPhoneError
+from apps.leads import services as lead_services
+from apps.leads.models import CallbackRequest, Lead
+from tests.businesses.factories import BusinessFactory
+from tests.calls.factories import CallFactory
+from tests.leads.factories import CallbackRequestFactory, LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+CALLER = "+15125550187"
+# 8 PM on March 14 in Austin, already March 15 in UTC.
+EVENING = dt.datetime(2025, 3, 14, 20, tzinfo=zoneinfo.ZoneInfo("America/Chicago"))
+
+
+@pytest.fixture(autouse=True)
+def frozen_now(monkeypatch):
+    monkeypatch.setattr("django.utils.timezone.now", lambda: EVENING)
+
+
+@pytest.fixture
+def business():
+    return BusinessFactory(timezone="America/Chicago")
+
+
+def test_get_or_create_lead_for_caller_normalises_and_reuses(business):
+    first = lead_services.get_or_create_lead_for_caller(
+        business, phone="(512) 555-0187"
+    )
+    again = lead_services.get_or_create_lead_for_caller(business, phone=CALLER)
+
+    assert first == again
+    assert first.phone == CALLER
+    assert lead_services.get_or_create_lead_for_caller(business, phone="n/a") is None
+
+
+def test_capture_lead_creates_a_new_lead_with_a_local_date_stamp(business):
+    lead = lead_services.capture_lead(
+        business,
+        phone="512-555-0187",
+        name="  Dana   Whitfield ",
+        email="dana@example.com",
+        interest="Bridal party",
+        notes="Wedding on June 21.",
+    )
+
+    assert (lead.name, lead.phone, lead.email, lead.interest, lead.status) == (
+        "Dana Whitfield",
+        CALLER,
+        "dana@example.com",
+        "Bridal party",
+        Lead.Status.NEW,
+    )
+    assert lead.source == Lead.Source.INBOUND_CALL
+    assert lead.notes == (
+        "[2025-03-14] Roxy: Wedding on June 21.; interest: Bridal party"
+    )
+
+
+def test_capture_lead_fills_blanks_and_notes_differences(business):
+    lead = LeadFactory(
+        business=business,
+        phone=CALLER,
+        name="Dana W.",
+        email="",
+        interest="",
+        notes="Prefers mornings.",
+    )
+
+    lead_services.capture_lead(
+        business,
+        phone=CALLER,
+        name="Dana Whitfield",
+        email="dana@example.com",
+        interest="Balayage",
+    )
+
+    lead.refresh_from_db()
+    assert (lead.name, lead.email, lead.interest) == (
+        "Dana W.",
+        "dana@example.com",
+        "Balayage",
+    )
+    assert lead.notes == (
+        "Prefers mornings.\n"
+        "[2025-03-14] Roxy: interest: Balayage; gave the name Dana Whitfield"
+    )
+
+
+def test_capture_lead_never_downgrades_status(business):
+    lead = LeadFactory(business=business, phone=CALLER, status=Lead.Status.BOOKED)
+
+    lead_services.capture_lead(business, phone=CALLER, notes="Asked about prices.")
+
+    lead.refresh_from_db()
+    assert lead.status == Lead.Status.BOOKED
+
+
+def test_capture_lead_reopens_a_lost_lead(business):
+    lead = LeadFactory(business=business, phone=CALLER, status=Lead.Status.LOST)
+
+    lead_services.capture_lead(business, phone=CALLER, interest="Color")
+
+    lead.refresh_from_db()
+    assert lead.status == Lead.Status.NEW
+
+
+def test_capture_lead_without_a_phone_matches_by_email(business):
+    lead = LeadFactory(business=business, email="Dana@Example.com")
+
+    captured = lead_services.capture_lead(
+        business, email="dana@example.com", notes="Call after 5."
+    )
+
+    assert captured.pk == lead.pk
+    assert Lead.objects.count() == 1
+
+
+def test_capture_lead_keeps_an_invalid_email_out_of_the_email_field(business):
+    lead = lead_services.capture_lead(business, phone=CALLER, email="dana at example")
+
+    assert lead.email == ""
+    assert "gave the email dana at example (not a valid address)" in lead.notes
+
+
+def test_capture_lead_notes_urgency_but_not_normal(business):
+    urgent = lead_services.capture_lead(business, phone=CALLER, urgency="urgent")
+    normal = lead_services.capture_lead(
+        business, phone="+15125550100", notes="Hi", urgency="normal"
+    )
+
+    assert urgent.notes.endswith("Roxy: urgency: urgent")
+    assert normal.notes.endswith("Roxy: Hi")
+
+
+def test_capture_lead_is_per_business(business):
+    other = LeadFactory(phone=CALLER)
+
+    lead = lead_services.capture_lead(business, phone=CALLER, name="Dana")
+
+    assert lead.pk != other.pk
+    assert lead.business == business
+
+
+def test_record_booking_lead_moves_the_lead_to_booked(business):
+    lead = LeadFactory(business=business, phone=CALLER, status=Lead.Status.CONTACTED)
+
+    booked = lead_services.record_booking_lead(business, phone=CALLER, name="Dana")
+
+    assert booked.pk == lead.pk
+    assert booked.status == Lead.Status.BOOKED
+
+
+def test_record_booking_lead_keeps_won(business):
+    LeadFactory(business=business, phone=CALLER, status=Lead.Status.WON)
+
+    booked = lead_services.record_booking_lead(business, phone=CALLER)
+
+    assert booked.status == Lead.Status.WON
+
+
+def test_record_booking_lead_needs_a_phone(business):
+    assert lead_services.record_booking_lead(business, phone="") is None
+    assert not Lead.objects.exists()
+
+
+def test_record_callback_request_links_the_lead_and_call(business):
+    call = CallFactory(business=business)
+
+    callback = lead_services.record_callback_request(
+        business,
+        callback_number="512 555 0187",
+        message="  Call me about a refund. ",
+        name="Dana",
+        urgency=CallbackRequest.Urgency.URGENT,
+        call=call,
+    )
+
+    assert callback.callback_number == CALLER
+    assert callback.message == "Call me about a refund."
+    assert callback.status == CallbackRequest.Status.OPEN
+    assert callback.lead.phone == CALLER
+    assert callback.lead.name == "Dana"
+    assert callback.call == call
+
+
+def test_record_callback_request_uses_the_known_name(business):
+    LeadFactory(business=business, phone=CALLER, name="Dana Whitfield")
+
+    callback = lead_services.record_callback_request(
+        business, callback_number=CALLER, message="Hi", urgency="whenever"
+    )
+
+    assert callback.name == "Dana Whitfield"
+    assert callback.urgency == CallbackRequest.Urgency.NORMAL
+
+
+def test_record_callback_request_refuses_a_bad_number(business):
+    with pytest.raises(InvalidPhoneError):
+        lead_services.record_callback_request(
+            business, callback_number="12", message="Hi"
+        )
+
+
+def test_resolve_callback_request_is_idempotent(business):
+    callback = CallbackRequestFactory(business=business)
+
+    assert lead_services.resolve_callback_request(callback) is True
+    assert lead_services.resolve_callback_request(callback) is False
+
+    callback.refresh_from_db()
+    assert callback.status == CallbackRequest.Status.DONE
+    assert callback.resolved_at == EVENING
+
+
+def test_open_callback_requests(business):
+    open_one = CallbackRequestFactory(business=business)
+    CallbackRequestFactory(business=business, status=CallbackRequest.Status.DONE)
+
+    assert list(CallbackRequest.objects.open()) == [open_one]
