@@ -281,29 +281,42 @@ def _to_analysis(completion) -> CallAnalysis:
     )
 
 
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _is_optional_text(value: object) -> bool:
+    return value is None or isinstance(value, str)
+
+
+# One predicate per schema field; strict mode should guarantee these, we don't trust it.
+FIELD_CHECKS = {
+    "summary": lambda v: _is_text(v) and bool(v.strip()),
+    "intent": lambda v: _is_text(v) and v in INTENTS,
+    "sentiment": lambda v: _is_text(v) and v in SENTIMENTS,
+    "lead_score": lambda v: type(v) is int and 0 <= v <= 100,
+    "lead_score_reason": _is_text,
+    "caller_name": _is_optional_text,
+    "caller_email": _is_optional_text,
+    "service_of_interest": _is_optional_text,
+    "follow_up_needed": lambda v: isinstance(v, bool),
+    "follow_up_urgency": lambda v: _is_text(v) and v in URGENCIES,
+    "action_items": lambda v: isinstance(v, list) and all(map(_is_text, v)),
+    "language": lambda v: _is_text(v) and bool(LANGUAGE_RE.match(v.lower())),
+}
+
+
 def validate_analysis(data: object) -> dict:
     """Check the model's JSON against the schema; AnalysisError(permanent) if it strays."""
-    if not isinstance(data, dict) or set(data) != set(ANALYSIS_SCHEMA["required"]):
+    if not isinstance(data, dict) or set(data) != set(FIELD_CHECKS):
         raise _mismatch("wrong set of fields")
-    _check(isinstance(data["summary"], str) and data["summary"].strip(), "summary")
-    _check(data["intent"] in INTENTS, "intent")
-    _check(data["sentiment"] in SENTIMENTS, "sentiment")
-    score = data["lead_score"]
-    _check(type(score) is int and 0 <= score <= 100, "lead_score")
-    _check(isinstance(data["lead_score_reason"], str), "lead_score_reason")
-    _check(isinstance(data["follow_up_needed"], bool), "follow_up_needed")
-    _check(data["follow_up_urgency"] in URGENCIES, "follow_up_urgency")
-    items = data["action_items"]
-    _check(
-        isinstance(items, list) and all(isinstance(i, str) for i in items),
-        "action_items",
-    )
-    language = data["language"]
-    _check(
-        isinstance(language, str) and LANGUAGE_RE.match(language.lower()), "language"
-    )
-    for key in ("caller_name", "caller_email", "service_of_interest"):
-        _check(data[key] is None or isinstance(data[key], str), key)
+    bad = [name for name, is_valid in FIELD_CHECKS.items() if not is_valid(data[name])]
+    if bad:
+        raise _mismatch(f"bad {', '.join(bad)}")
+    return _normalise(data)
+
+
+def _normalise(data: dict) -> dict:
     return {
         **data,
         "summary": data["summary"].strip(),
@@ -311,17 +324,12 @@ def validate_analysis(data: object) -> dict:
         "caller_email": _email_or_none(data["caller_email"]),
         "service_of_interest": _blank_to_none(data["service_of_interest"]),
         # "none" whenever nothing is to be done, whatever the model said.
-        "follow_up_urgency": data["follow_up_urgency"]
-        if data["follow_up_needed"]
-        else "none",
-        "action_items": [item.strip() for item in items if item.strip()],
-        "language": language.lower(),
+        "follow_up_urgency": (
+            data["follow_up_urgency"] if data["follow_up_needed"] else "none"
+        ),
+        "action_items": [item.strip() for item in data["action_items"] if item.strip()],
+        "language": data["language"].lower(),
     }
-
-
-def _check(ok: object, field: str) -> None:
-    if not ok:
-        raise _mismatch(f"bad {field}")
 
 
 def _mismatch(problem: str) -> AnalysisError:

@@ -6,6 +6,7 @@ call `queue_notification` without it. Staff alerts ignore consent. This app impo
 other app, so it can't look consent up itself.
 """
 
+import dataclasses
 import datetime as dt
 import logging
 from functools import partial
@@ -59,19 +60,16 @@ def queue_notification(
         invite_uid=_invite_uid(appointment, dedupe_key),
     )
     if respect_quiet_hours:
+        now = timezone.now()
         send_after = next_allowed_send_time(
-            max(send_after or timezone.now(), timezone.now()), business.tzinfo
+            max(send_after or now, now), business.tzinfo
         )
     recipient, recipient_error = _clean_recipient(channel, recipient)
-    fields = {
+    fields = dataclasses.asdict(message) | {
         "business": business,
         "channel": channel,
         "kind": kind,
         "recipient": recipient,
-        "subject": message.subject,
-        "body": message.body,
-        "html_body": message.html_body,
-        "attachments": message.attachments,
         "send_after": send_after,
         "lead": lead,
         "appointment": appointment,

@@ -319,3 +319,16 @@ def test_the_client_uses_the_configured_timeout_and_never_retries():
 
     assert client.max_retries == 0
     assert client.timeout == 30
+
+
+def test_schema_checks_and_dataclass_agree_on_the_fields():
+    schema = analysis.ANALYSIS_SCHEMA
+    dataclass_fields = set(CallAnalysis.__dataclass_fields__) - {
+        "prompt_version",
+        "model",
+        "usage",
+    }
+
+    # Strict structured outputs require every property to be listed as required.
+    assert set(schema["required"]) == set(schema["properties"])
+    assert set(schema["required"]) == set(analysis.FIELD_CHECKS) == dataclass_fields
