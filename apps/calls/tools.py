@@ -63,7 +63,7 @@ def answer_tool_calls(message: VapiMessage, *, business, call) -> dict:
     )
     results = []
     for tool_call in message.tool_calls:
-        invocation = _run_once(tool_call, context)
+        invocation = _answer_safely(tool_call, context)
         outcome = "error" if invocation.error else "result"
         results.append(
             {
@@ -76,6 +76,17 @@ def answer_tool_calls(message: VapiMessage, *, business, call) -> dict:
         first = results[0] if results else {"error": FAILED}
         return {"result": first.get("result") or first.get("error", "")}
     return {"results": results}
+
+
+def _answer_safely(tool_call: ToolCall, context: ToolContext) -> ToolInvocation:
+    """The tool call's stored or fresh outcome; an unsaved error if even recording fails."""
+    try:
+        return _run_once(tool_call, context)
+    except Exception:
+        # Nothing of this call was kept (its transaction rolled back), so a
+        # redelivery will run it afresh; the other calls still get answers.
+        logger.exception("Could not record tool call %s", tool_call.id)
+        return ToolInvocation(tool_call_id=tool_call.id, error=FAILED)
 
 
 def _run_once(tool_call: ToolCall, context: ToolContext) -> ToolInvocation:

@@ -3,7 +3,7 @@ import re
 import threading
 
 import pytest
-from django.db import connections
+from django.db import DatabaseError, connections
 
 from apps.appointments import availability
 from apps.appointments.models import Appointment
@@ -201,6 +201,45 @@ def test_an_unexpected_failure_becomes_an_error_and_leaves_no_writes(
     assert failure == tools.FAILED
     assert ToolInvocation.objects.get(tool_call_id="call_boom").error == tools.FAILED
     assert not Lead.objects.exists()  # the lead upsert was rolled back too
+
+
+def test_a_failure_to_record_one_call_still_answers_the_others(salon, call, mocker):
+    real_run_once = tools._run_once
+
+    def database_down_for_the_first(tool_call, context):
+        if tool_call.id == "call_lost":
+            raise DatabaseError("connection reset")
+        return real_run_once(tool_call, context)
+
+    mocker.patch.object(tools, "_run_once", side_effect=database_down_for_the_first)
+
+    entries = run(
+        salon,
+        call,
+        ("get_business_info", {"topic": "hours"}),
+        ("get_business_info", {"topic": "address"}),
+        ids=["call_lost", "call_ok"],
+    )
+
+    assert entries[0]["error"] == tools.FAILED
+    assert entries[1]["result"].startswith("Address:")
+
+
+def test_tools_work_without_a_call_record(salon):
+    slot = result(
+        salon, None, "check_availability", {"service": "haircut"}, ids=["call_1"]
+    )
+
+    text = result(
+        salon,
+        None,
+        "book_appointment",
+        {"slot_id": slot_ids(slot)[0], "name": "Dana"},
+        ids=["call_2"],
+    )
+
+    assert text.startswith("Booked:")
+    assert Appointment.objects.get().source_call is None
 
 
 # --- check_availability ---
