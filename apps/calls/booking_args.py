@@ -10,7 +10,7 @@ from django.conf import settings
 
 from apps.appointments import availability
 from apps.appointments.dates import DateParseError, resolve_dates
-from apps.appointments.models import Provider, Service
+from apps.appointments.models import Appointment, Provider, Service
 from apps.calls.matching import match_name
 from apps.calls.speech import parse_clock, say_day, say_list
 from apps.calls.toolbox import ToolContext, ToolError, text_arg
@@ -19,6 +19,7 @@ ANYONE = {"", "any", "anyone", "anybody", "no preference", "whoever", "either"}
 
 
 def service_from(args: dict[str, Any], context: ToolContext) -> Service:
+    """The business's active service the caller named, matched leniently."""
     services = list(context.business.services.filter(is_active=True))
     said = text_arg(args, "service", "service_name", "treatment", limit=120)
     names = [s.name for s in services]
@@ -39,6 +40,7 @@ def service_from(args: dict[str, Any], context: ToolContext) -> Service:
 def provider_from(
     args: dict[str, Any], context: ToolContext, service: Service
 ) -> Provider | None:
+    """The person the caller asked for, if any, who must offer `service`."""
     said = text_arg(args, "provider", "stylist", "staff", "with", limit=120)
     if said.lower() in ANYONE:
         return None
@@ -60,6 +62,7 @@ def provider_from(
 
 
 def dates_from(args: dict[str, Any], context: ToolContext) -> tuple[dt.date, dt.date]:
+    """The local days asked about, from today on; the coming week when none was said."""
     said = text_arg(args, "date", "dates", "day", "date_range", "when", limit=80)
     if not said:
         return context.today, context.today + dt.timedelta(
@@ -77,14 +80,18 @@ def dates_from(args: dict[str, Any], context: ToolContext) -> tuple[dt.date, dt.
 
 
 def start_from(args: dict[str, Any], context: ToolContext) -> dt.datetime:
-    """The start from 'start_time' (ISO with offset) or from 'date' plus 'time'."""
+    """The start from an ISO 'start_time' or from 'date' plus 'time', in local time.
+
+    An ISO time's offset is ignored: the model reasons in the business's wall-clock
+    time (the prompt gives it no other) and gets offsets wrong around DST.
+    """
     iso = text_arg(args, "start_time", "start_at", "datetime", limit=40)
     try:
         moment = dt.datetime.fromisoformat(iso) if "T" in iso else None
     except ValueError:
         moment = None
     if moment is not None:
-        return moment if moment.tzinfo else moment.replace(tzinfo=context.tz)
+        return moment.replace(tzinfo=context.tz)
     first, last = dates_from(args, context)
     if first != last:
         raise ToolError("Which day exactly? Ask the caller for one day.")
@@ -96,7 +103,55 @@ def start_from(args: dict[str, Any], context: ToolContext) -> dt.datetime:
 
 
 def slot_ref_from(slot_id: str) -> availability.SlotRef:
+    """A slot id we issued, decoded; forged or altered ids are refused."""
     try:
         return availability.parse_slot_id(slot_id)
     except availability.InvalidSlotError as exc:
         raise ToolError(str(exc)) from None
+
+
+def booking_from(
+    args: dict[str, Any], context: ToolContext
+) -> tuple[Service, Provider | None, dt.datetime, bool]:
+    """(service, provider or None for anyone, start, whether it came from a slot id)."""
+    slot_id = text_arg(args, "slot_id", "slot", limit=80)
+    if slot_id:
+        ref = slot_ref_from(slot_id)
+        service = context.business.services.filter(
+            pk=ref.service_id, is_active=True
+        ).first()
+        provider = context.business.providers.filter(
+            pk=ref.provider_id, is_active=True
+        ).first()
+        if service is None or provider is None:
+            raise ToolError("That slot id isn't valid here. Check availability again.")
+        return service, provider, ref.start_at, True
+    service = service_from(args, context)
+    return (
+        service,
+        provider_from(args, context, service),
+        start_from(args, context),
+        False,
+    )
+
+
+def new_time_from(
+    args: dict[str, Any], context: ToolContext, appointment: Appointment
+) -> tuple[Provider, dt.datetime, bool]:
+    """(provider, new start, whether it came from a slot id) for moving `appointment`."""
+    slot_id = text_arg(args, "slot_id", "slot", limit=80)
+    if slot_id:
+        ref = slot_ref_from(slot_id)
+        if ref.service_id != appointment.service_id:
+            raise ToolError(
+                f"That slot is for another service. Check availability for "
+                f"{appointment.service.name} instead."
+            )
+        provider = context.business.providers.filter(
+            pk=ref.provider_id, is_active=True
+        ).first()
+        if provider is None:
+            raise ToolError("That slot id isn't valid here. Check availability again.")
+        return provider, ref.start_at, True
+    provider = provider_from(args, context, appointment.service) or appointment.provider
+    return provider, start_from(args, context), False

@@ -83,10 +83,12 @@ def book_appointment(args: dict[str, Any], context: ToolContext) -> str:
     )
     if not phone:
         raise ToolError("I need a phone number for the booking. Ask for one.")
-    service, provider, start_at, from_slot = _requested_time(args, context)
+    service, provider, start_at, from_slot = booking_args.booking_from(args, context)
     slot = _free_slot(service, provider, start_at, context)
     if slot is None:
-        raise ToolError(_unavailable(service, provider, start_at, context, from_slot))
+        raise ToolError(
+            _unavailable(service, provider, start_at, context, was_offered=from_slot)
+        )
     provider = provider or Provider.objects.get(pk=slot.provider_id)
     lead = lead_services.record_booking_lead(
         context.business, phone=phone, name=name, email=text_arg(args, "email")
@@ -102,7 +104,7 @@ def book_appointment(args: dict[str, Any], context: ToolContext) -> str:
         )
     except appointment_services.SlotTakenError:
         raise ToolError(
-            _unavailable(service, provider, start_at, context, True)
+            _unavailable(service, provider, start_at, context, was_offered=True)
         ) from None
     link_call_to_lead(context, lead)
     return (
@@ -133,16 +135,20 @@ def reschedule_appointment(args: dict[str, Any], context: ToolContext) -> str:
     """Move one of the caller's own upcoming appointments to a new free time."""
     appointment = _callers_appointment(args, context)
     service = appointment.service
-    provider, start_at, from_slot = _new_time(args, context, appointment)
+    provider, start_at, from_slot = booking_args.new_time_from(
+        args, context, appointment
+    )
     if not _free_ignoring(appointment, service, provider, start_at, context):
-        raise ToolError(_unavailable(service, provider, start_at, context, from_slot))
+        raise ToolError(
+            _unavailable(service, provider, start_at, context, was_offered=from_slot)
+        )
     try:
         moved = appointment_services.reschedule_appointment(
             appointment, start_at=start_at, provider=provider
         )
     except appointment_services.SlotTakenError:
         raise ToolError(
-            _unavailable(service, provider, start_at, context, True)
+            _unavailable(service, provider, start_at, context, was_offered=True)
         ) from None
     except appointment_services.AppointmentNotChangeableError as exc:
         raise ToolError(str(exc)) from None
@@ -164,55 +170,6 @@ def cancel_appointment(args: dict[str, Any], context: ToolContext) -> str:
         f"Cancelled: {appointment.service.name} with {appointment.provider.name} at "
         f"{say_when(appointment.start_at, context.tz)}."
     )
-
-
-def _requested_time(
-    args: dict[str, Any], context: ToolContext
-) -> tuple[Service, Provider | None, dt.datetime, bool]:
-    """(service, provider or None for anyone, start, whether it came from a slot id)."""
-    slot_id = text_arg(args, "slot_id", "slot", limit=80)
-    if slot_id:
-        ref = booking_args.slot_ref_from(slot_id)
-        service = context.business.services.filter(
-            pk=ref.service_id, is_active=True
-        ).first()
-        provider = context.business.providers.filter(
-            pk=ref.provider_id, is_active=True
-        ).first()
-        if service is None or provider is None:
-            raise ToolError("That slot id isn't valid here. Check availability again.")
-        return service, provider, ref.start_at, True
-    service = booking_args.service_from(args, context)
-    return (
-        service,
-        booking_args.provider_from(args, context, service),
-        booking_args.start_from(args, context),
-        False,
-    )
-
-
-def _new_time(
-    args: dict[str, Any], context: ToolContext, appointment: Appointment
-) -> tuple[Provider, dt.datetime, bool]:
-    slot_id = text_arg(args, "slot_id", "slot", limit=80)
-    if slot_id:
-        ref = booking_args.slot_ref_from(slot_id)
-        if ref.service_id != appointment.service_id:
-            raise ToolError(
-                f"That slot is for another service. Check availability for "
-                f"{appointment.service.name} instead."
-            )
-        provider = context.business.providers.filter(
-            pk=ref.provider_id, is_active=True
-        ).first()
-        if provider is None:
-            raise ToolError("That slot id isn't valid here. Check availability again.")
-        return provider, ref.start_at, True
-    provider = (
-        booking_args.provider_from(args, context, appointment.service)
-        or appointment.provider
-    )
-    return provider, booking_args.start_from(args, context), False
 
 
 # --- whether it is free ---
@@ -260,6 +217,7 @@ def _unavailable(
     provider: Provider | None,
     start_at: dt.datetime,
     context: ToolContext,
+    *,
     was_offered: bool,
 ) -> str:
     """Why a time can't be had, with the nearest alternatives."""

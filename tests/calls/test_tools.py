@@ -478,6 +478,23 @@ def test_the_example_booking_by_start_time_and_stylist(salon, call):
     )
 
 
+def test_an_iso_start_time_is_read_as_local_wall_clock_time(salon, call):
+    # CST's offset on a CDT day: the model meant 1 PM at the salon.
+    text = result(
+        salon,
+        call,
+        "book_appointment",
+        {
+            "service": "haircut",
+            "start_time": "2025-03-15T13:00:00-06:00",
+            "name": "Dana",
+        },
+    )
+
+    assert "1:00 PM on Saturday, March 15" in text
+    assert Appointment.objects.get().start_at == at(SATURDAY, 13)
+
+
 def test_booking_by_day_and_spoken_time_picks_a_free_provider(salon, call):
     AppointmentFactory(
         business=salon.business,
