@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.businesses.middleware.BusinessTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it turns a lockout into the lockout response.
@@ -393,3 +394,13 @@ VAPI_MAX_BODY_BYTES = env.int("VAPI_MAX_BODY_BYTES", default=5 * 1024 * 1024)
 # A redelivered tool call or assistant request that arrives while the first copy
 # is still being answered waits this long for that answer before giving up.
 VAPI_DUPLICATE_WAIT_SECONDS = env.float("VAPI_DUPLICATE_WAIT_SECONDS", default=5.0)
+
+# --- VAPI REST API ---
+# Used by operator commands (sync_vapi_assistant, reconcile_vapi_calls, doctor),
+# never by the webhook. The private API key is a bearer token: keep it out of logs.
+VAPI_API_URL = env.str("VAPI_API_URL", default="https://api.vapi.ai")
+VAPI_API_KEY = env.str("VAPI_API_KEY", default="")
+VAPI_API_TIMEOUT_SECONDS = env.float("VAPI_API_TIMEOUT_SECONDS", default=30.0)
+# VAPI sends the end-of-call report only after its post-call analysis, so a call
+# that ended more recently than this is left for the webhook by reconcile_vapi_calls.
+VAPI_RECONCILE_MIN_AGE_SECONDS = env.int("VAPI_RECONCILE_MIN_AGE_SECONDS", default=300)

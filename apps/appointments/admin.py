@@ -1,5 +1,10 @@
-from django.contrib import admin
+import datetime as dt
 
+from django import forms
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from apps.appointments import services as appointment_services
 from apps.appointments.models import (
     Appointment,
     Provider,
@@ -45,25 +50,161 @@ class ProviderAdmin(TenantScopedAdmin):
     inlines = (ProviderHoursInline, TimeOffInline)
 
 
+class WhenFilter(admin.SimpleListFilter):
+    """Staff open the list to see what is coming, so upcoming is the default view."""
+
+    title = "when"
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("today", "Today"),
+            ("upcoming", "Upcoming"),
+            ("past", "Past"),
+            ("all", "All"),
+        ]
+
+    def value(self):
+        return super().value() or "upcoming"
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string(
+                    {self.parameter_name: lookup}
+                ),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        start_of_today = timezone.localtime(now).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        if self.value() == "today":
+            return queryset.filter(
+                start_at__gte=start_of_today,
+                start_at__lt=start_of_today + dt.timedelta(days=1),
+            )
+        if self.value() == "upcoming":
+            return queryset.filter(start_at__gte=start_of_today)
+        if self.value() == "past":
+            return queryset.filter(start_at__lt=start_of_today).order_by("-start_at")
+        return queryset
+
+
+class AppointmentForm(forms.ModelForm):
+    class Meta:
+        model = Appointment
+        fields = ("business", "service", "provider", "lead", "start_at", "notes")
+
+    def clean(self):
+        cleaned = super().clean()
+        business, service, provider = (
+            cleaned.get(k) for k in ("business", "service", "provider")
+        )
+        lead = cleaned.get("lead")
+        if business and service and service.business_id != business.pk:
+            self.add_error("service", "This service belongs to another business.")
+        if business and provider and provider.business_id != business.pk:
+            self.add_error("provider", "This provider works for another business.")
+        if business and lead and lead.business_id != business.pk:
+            self.add_error("lead", "This lead belongs to another business.")
+        if self.errors or not (service and provider and cleaned.get("start_at")):
+            return cleaned
+        # End and blocked time follow from the service; set them before the model's
+        # own constraint checks run on the instance.
+        candidate = self.instance
+        candidate.service, candidate.provider = service, provider
+        candidate.set_times(cleaned["start_at"])
+        try:
+            appointment_services.ensure_no_clash(candidate)
+        except appointment_services.SlotTakenError:
+            raise forms.ValidationError(
+                f"{provider} already has an appointment at that time. "
+                "Pick another time or another provider."
+            ) from None
+        return cleaned
+
+
 @admin.register(Appointment)
 class AppointmentAdmin(TenantScopedAdmin):
-    list_display = (
-        "start_at",
-        "end_at",
-        "service",
-        "provider",
-        "lead",
-        "status",
-        "business",
-    )
-    list_filter = ("status", "business", "provider", "service")
-    list_select_related = ("service", "provider", "lead", "business")
+    form = AppointmentForm
+    list_display = ("start_at", "end_at", "service", "provider", "lead", "status")
+    list_filter = (WhenFilter, "status", "provider", "service", "business")
+    list_select_related = ("service", "provider", "lead")
     search_fields = ("lead__name", "lead__phone", "notes")
     date_hierarchy = "start_at"
-    raw_id_fields = ("lead", "source_call")
+    ordering = ("start_at",)
+    raw_id_fields = ("lead",)
     readonly_fields = (
+        "status",
+        "end_at",
         "blocked_until",
+        "source_call",
         "reminder_sent_at",
         "cancelled_at",
         "created_at",
     )
+    actions = ("confirm_appointments", "cancel_appointments", "mark_no_shows")
+
+    def save_model(self, request, obj, form, change):
+        # New bookings and moves go through the booking services, the one path that
+        # checks clashes and that notifications hang off.
+        data = form.cleaned_data
+        if not change:
+            booked = appointment_services.book_appointment(
+                data["service"],
+                provider=data["provider"],
+                start_at=data["start_at"],
+                lead=data.get("lead"),
+                notes=data.get("notes", ""),
+            )
+            obj.pk = booked.pk
+            return
+        if {"start_at", "provider", "service"} & set(form.changed_data):
+            appointment_services.reschedule_appointment(
+                obj,
+                start_at=data["start_at"],
+                provider=data["provider"],
+                service=data["service"],
+            )
+        Appointment.objects.filter(pk=obj.pk).update(
+            lead=data.get("lead"), notes=data["notes"]
+        )
+
+    @admin.action(description="Confirm selected appointments")
+    def confirm_appointments(self, request, queryset):
+        self._apply(
+            request, queryset, appointment_services.confirm_appointment, "Confirmed"
+        )
+
+    @admin.action(description="Cancel selected appointments")
+    def cancel_appointments(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda a: appointment_services.cancel_appointment(
+                a, reason="Cancelled by staff"
+            ),
+            "Cancelled",
+        )
+
+    @admin.action(description="Mark selected appointments as no-show")
+    def mark_no_shows(self, request, queryset):
+        self._apply(
+            request, queryset, appointment_services.mark_no_show, "Marked no-show"
+        )
+
+    def _apply(self, request, queryset, change, verb):
+        done, refused = 0, []
+        for appointment in queryset:
+            try:
+                change(appointment)
+                done += 1
+            except appointment_services.AppointmentNotChangeableError as exc:
+                refused.append(f"{appointment}: {exc}")
+        self.message_user(request, f"{verb} {done} appointment(s).")
+        for reason in refused:
+            self.message_user(request, reason, level=messages.WARNING)

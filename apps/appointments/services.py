@@ -47,7 +47,7 @@ def book_appointment(
         notes=notes,
     )
     appointment.set_times(start_at)
-    _refuse_clash(appointment)
+    ensure_no_clash(appointment)
     _save_or_refuse(appointment)
     return appointment
 
@@ -58,8 +58,10 @@ def reschedule_appointment(
     *,
     start_at: dt.datetime,
     provider: Provider | None = None,
+    service: Service | None = None,
 ) -> Appointment:
-    """Move an active appointment (optionally to another provider); raise SlotTakenError on a clash.
+    """Move an active appointment (optionally to another provider or service); raise
+    SlotTakenError on a clash.
 
     The reminder is cleared so one is sent for the new time. The instance passed
     in is refreshed and returned.
@@ -70,16 +72,18 @@ def reschedule_appointment(
             f"This appointment is {locked.get_status_display().lower()} "
             "and can't be moved."
         )
-    if provider is not None and provider.business_id != locked.business_id:
-        raise ValueError("The provider works for another business.")
+    for other in (provider, service):
+        if other is not None and other.business_id != locked.business_id:
+            raise ValueError(f"{other} belongs to another business.")
     previous = locked.start_at
     locked.provider = provider or locked.provider
+    locked.service = service or locked.service
     locked.set_times(start_at)
     locked.reminder_sent_at = None
     locked.notes = _append_note(
         locked.notes, f"Rescheduled from {_local(previous, locked):%Y-%m-%d %H:%M %Z}."
     )
-    _refuse_clash(locked)
+    ensure_no_clash(locked)
     _save_or_refuse(locked)
     appointment.refresh_from_db()
     return appointment
@@ -106,15 +110,35 @@ def cancel_appointment(appointment: Appointment, *, reason: str = "") -> Appoint
     return appointment
 
 
-def _lock(appointment: Appointment) -> Appointment:
-    return (
-        Appointment.objects.select_for_update(of=("self",))
-        .select_related("service", "provider", "business")
-        .get(pk=appointment.pk)
+@transaction.atomic
+def confirm_appointment(appointment: Appointment) -> Appointment:
+    """Mark a booked appointment confirmed (the caller said they will come). Idempotent."""
+    return _set_status(
+        appointment,
+        Appointment.Status.CONFIRMED,
+        allowed_from=(Appointment.Status.BOOKED, Appointment.Status.CONFIRMED),
     )
 
 
-def _refuse_clash(appointment: Appointment) -> None:
+@transaction.atomic
+def mark_no_show(
+    appointment: Appointment, *, now: dt.datetime | None = None
+) -> Appointment:
+    """Record that the caller did not come; only once the appointment has started."""
+    locked = _lock(appointment)
+    if locked.start_at > (now or timezone.now()):
+        raise AppointmentNotChangeableError(
+            "An appointment can't be a no-show before it starts."
+        )
+    return _set_status(
+        appointment,
+        Appointment.Status.NO_SHOW,
+        allowed_from=(*Appointment.ACTIVE_STATUSES, Appointment.Status.NO_SHOW),
+    )
+
+
+def ensure_no_clash(appointment: Appointment) -> None:
+    """Raise SlotTakenError if another active booking holds any of this one's time."""
     clash = (
         Appointment.objects.active()
         .filter(provider_id=appointment.provider_id)
@@ -126,6 +150,27 @@ def _refuse_clash(appointment: Appointment) -> None:
         raise SlotTakenError(
             f"{appointment.provider} is busy at {appointment.start_at:%Y-%m-%d %H:%M}."
         )
+
+
+def _set_status(appointment: Appointment, status: str, *, allowed_from) -> Appointment:
+    locked = _lock(appointment)
+    if locked.status not in allowed_from:
+        raise AppointmentNotChangeableError(
+            f"This appointment is {locked.get_status_display().lower()}."
+        )
+    if locked.status != status:
+        locked.status = status
+        locked.save(update_fields=["status", "updated_at"])
+    appointment.refresh_from_db()
+    return appointment
+
+
+def _lock(appointment: Appointment) -> Appointment:
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("service", "provider", "business")
+        .get(pk=appointment.pk)
+    )
 
 
 def _save_or_refuse(appointment: Appointment) -> None:

@@ -1,0 +1,147 @@
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.appointments.models import Appointment
+from tests.appointments.factories import (
+    AppointmentFactory,
+    ProviderFactory,
+    ServiceFactory,
+)
+from tests.businesses.factories import BusinessFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def salon():
+    business = BusinessFactory(timezone="UTC")
+    return (
+        business,
+        ServiceFactory(business=business, duration_minutes=60),
+        ProviderFactory(business=business),
+    )
+
+
+def _form(business, service, provider, start_at, **extra):
+    return {
+        "business": business.pk,
+        "service": service.pk,
+        "provider": provider.pk,
+        "lead": "",
+        "start_at_0": start_at.strftime("%Y-%m-%d"),
+        "start_at_1": start_at.strftime("%H:%M:%S"),
+        "notes": "",
+        **extra,
+    }
+
+
+def _tomorrow_at(hour):
+    tomorrow = timezone.now().date() + dt.timedelta(days=1)
+    return dt.datetime.combine(tomorrow, dt.time(hour), tzinfo=dt.UTC)
+
+
+def test_adding_an_appointment_books_it_through_the_service(admin_client, salon):
+    business, service, provider = salon
+    response = admin_client.post(
+        reverse("admin:appointments_appointment_add"),
+        _form(business, service, provider, _tomorrow_at(10)),
+    )
+    assert response.status_code == 302
+    appointment = Appointment.objects.get()
+    assert appointment.end_at == _tomorrow_at(11)
+    assert appointment.blocked_until == _tomorrow_at(11)
+
+
+def test_the_form_refuses_a_conflicting_time_with_a_clear_message(admin_client, salon):
+    business, service, provider = salon
+    AppointmentFactory(
+        business=business, service=service, provider=provider, start_at=_tomorrow_at(10)
+    )
+    response = admin_client.post(
+        reverse("admin:appointments_appointment_add"),
+        _form(business, service, provider, _tomorrow_at(10) + dt.timedelta(minutes=30)),
+    )
+    assert response.status_code == 200
+    assert (
+        f"{provider} already has an appointment at that time"
+        in response.content.decode()
+    )
+    assert Appointment.objects.count() == 1
+
+
+def test_the_form_refuses_a_provider_of_another_business(admin_client, salon):
+    business, service, _ = salon
+    stranger = ProviderFactory(business=BusinessFactory())
+    response = admin_client.post(
+        reverse("admin:appointments_appointment_add"),
+        _form(business, service, stranger, _tomorrow_at(10)),
+    )
+    assert "This provider works for another business." in response.content.decode()
+
+
+def test_moving_an_appointment_reschedules_it(admin_client, salon):
+    business, service, provider = salon
+    appointment = AppointmentFactory(
+        business=business, service=service, provider=provider, start_at=_tomorrow_at(10)
+    )
+    response = admin_client.post(
+        reverse("admin:appointments_appointment_change", args=[appointment.pk]),
+        _form(business, service, provider, _tomorrow_at(14), notes="Moved by phone"),
+    )
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.start_at == _tomorrow_at(14)
+    assert (
+        "Rescheduled from" in appointment.notes or appointment.notes == "Moved by phone"
+    )
+
+
+def test_actions_confirm_cancel_and_refuse_an_early_no_show(admin_client, salon):
+    business, service, provider = salon
+    first = AppointmentFactory(
+        business=business, service=service, provider=provider, start_at=_tomorrow_at(9)
+    )
+    second = AppointmentFactory(
+        business=business, service=service, provider=provider, start_at=_tomorrow_at(12)
+    )
+    url = reverse("admin:appointments_appointment_changelist")
+    admin_client.post(
+        url, {"action": "confirm_appointments", "_selected_action": [first.pk]}
+    )
+    admin_client.post(
+        url, {"action": "cancel_appointments", "_selected_action": [second.pk]}
+    )
+    response = admin_client.post(
+        url, {"action": "mark_no_shows", "_selected_action": [first.pk]}, follow=True
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == Appointment.Status.CONFIRMED
+    assert second.status == Appointment.Status.CANCELLED
+    assert "before it starts" in response.content.decode()
+
+
+def test_the_list_opens_on_upcoming_appointments(admin_client, salon):
+    business, service, provider = salon
+    AppointmentFactory(
+        business=business,
+        service=service,
+        provider=provider,
+        start_at=_tomorrow_at(9),
+        notes="x",
+    )
+    AppointmentFactory(
+        business=business,
+        service=service,
+        provider=provider,
+        start_at=_tomorrow_at(9) - dt.timedelta(days=7),
+    )
+    response = admin_client.get(reverse("admin:appointments_appointment_changelist"))
+    assert response.context["cl"].result_count == 1
+    response = admin_client.get(
+        reverse("admin:appointments_appointment_changelist") + "?when=all"
+    )
+    assert response.context["cl"].result_count == 2
