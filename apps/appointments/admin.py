@@ -163,6 +163,9 @@ class AppointmentAdmin(TenantScopedAdmin):
             )
             obj.pk = booked.pk
             return
+        Appointment.objects.filter(pk=obj.pk).update(
+            lead=data.get("lead"), notes=data["notes"]
+        )
         if {"start_at", "provider", "service"} & set(form.changed_data):
             appointment_services.reschedule_appointment(
                 obj,
@@ -170,9 +173,6 @@ class AppointmentAdmin(TenantScopedAdmin):
                 provider=data["provider"],
                 service=data["service"],
             )
-        Appointment.objects.filter(pk=obj.pk).update(
-            lead=data.get("lead"), notes=data["notes"]
-        )
 
     @admin.action(description="Confirm selected appointments")
     def confirm_appointments(self, request, queryset):
