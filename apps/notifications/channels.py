@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils.module_loading import import_string
 
+from apps.notifications.models import Notification
+
 logger = logging.getLogger(__name__)
 
 # 4xx answers that a later try may pass: timeout, conflict, too early, rate limit.
@@ -35,9 +37,9 @@ def is_permanent_status(status_code: int | None) -> bool:
     return 400 <= status_code < 500 and status_code not in RETRYABLE_CLIENT_STATUSES
 
 
-def send(notification) -> str:
+def send(notification: Notification) -> str:
     """Send one Notification through its channel; return the provider's message id."""
-    if notification.channel == "email":
+    if notification.channel == Notification.Channel.EMAIL:
         return send_email(
             to=notification.recipient,
             subject=notification.subject,
@@ -46,7 +48,7 @@ def send(notification) -> str:
             attachments=notification.attachments,
             from_name=notification.business.name,
         )
-    if notification.channel == "sms":
+    if notification.channel == Notification.Channel.SMS:
         return send_sms(to=notification.recipient, body=notification.body)
     raise DeliveryError(f"Unknown channel {notification.channel!r}", permanent=True)
 

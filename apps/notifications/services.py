@@ -8,6 +8,7 @@ other app, so it can't look consent up itself.
 
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
 from functools import partial
 
@@ -23,6 +24,8 @@ from apps.notifications import channels, rendering
 from apps.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
+
+DEDUPE_KEY_MAX_LENGTH = Notification._meta.get_field("dedupe_key").max_length
 
 
 class TransientDeliveryError(Exception):
@@ -76,6 +79,52 @@ def queue_notification(
         "call": call,
     }
     return _create_once(dedupe_key, fields, recipient_error)
+
+
+def notify_staff(
+    business,
+    *,
+    kind: str,
+    context: dict,
+    dedupe_key: str,
+    channels: tuple[str, ...] = (rendering.EMAIL, rendering.SMS),
+    lead=None,
+    appointment=None,
+    call=None,
+) -> list[Notification]:
+    """Queue one alert per staff address and phone on the business. Idempotent per key.
+
+    Channels the kind has no templates for are skipped (daily_digest is email only).
+    """
+    recipients = {
+        rendering.EMAIL: business.notification_email_list,
+        rendering.SMS: business.notification_phone_list,
+    }
+    allowed = rendering.KIND_CHANNELS.get(kind, frozenset())
+    return [
+        queue_notification(
+            business,
+            channel=channel,
+            kind=kind,
+            recipient=recipient,
+            context=context,
+            dedupe_key=_per_recipient_key(dedupe_key, channel, recipient),
+            lead=lead,
+            appointment=appointment,
+            call=call,
+        )
+        for channel in channels
+        if channel in allowed
+        for recipient in recipients[channel]
+    ]
+
+
+def _per_recipient_key(dedupe_key: str, channel: str, recipient: str) -> str:
+    key = f"{dedupe_key}:{channel}:{recipient}"
+    if len(key) <= DEDUPE_KEY_MAX_LENGTH:
+        return key
+    digest = hashlib.sha256(recipient.encode()).hexdigest()[:16]
+    return f"{dedupe_key}:{channel}:{digest}"
 
 
 def business_context(business) -> dict:
@@ -336,7 +385,7 @@ def record_delivery_event(
     if status is None or not provider_message_id:
         return None
     notification = Notification.objects.filter(
-        provider_message_id=provider_message_id
+        channel=Notification.Channel.EMAIL, provider_message_id=provider_message_id
     ).first()
     if notification is None:
         logger.info("No notification for provider message %s", provider_message_id)

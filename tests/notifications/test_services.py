@@ -557,3 +557,71 @@ def test_requeue_sends_finished_rows_again(delay, django_capture_on_commit_callb
     assert failed.status == Notification.Status.QUEUED and failed.attempts == 0
     assert pending.status == Notification.Status.SENDING
     delay.assert_called_once_with(failed.id)
+
+
+# --- notify_staff ---
+
+
+def test_notify_staff_alerts_every_staff_address_and_phone(delay):
+    business = BusinessFactory(
+        notification_emails="desk@example.com, owner@example.com",
+        notification_phones="+15125550111",
+    )
+
+    notifications = services.notify_staff(
+        business,
+        kind="new_lead",
+        context={"caller_name": "Dana"},
+        dedupe_key="new_lead:call-9",
+    )
+
+    assert sorted((n.channel, n.recipient) for n in notifications) == [
+        ("email", "desk@example.com"),
+        ("email", "owner@example.com"),
+        ("sms", "+15125550111"),
+    ]
+    again = services.notify_staff(
+        business, kind="new_lead", context={}, dedupe_key="new_lead:call-9"
+    )
+    assert {n.id for n in again} == {n.id for n in notifications}
+    assert Notification.objects.count() == 3
+
+
+def test_notify_staff_skips_channels_a_kind_does_not_have(delay):
+    business = BusinessFactory(
+        notification_emails="desk@example.com", notification_phones="+15125550111"
+    )
+
+    notifications = services.notify_staff(
+        business, kind="daily_digest", context={}, dedupe_key="digest:2026-03-14"
+    )
+
+    assert [n.channel for n in notifications] == ["email"]
+
+
+def test_notify_staff_can_be_limited_to_email(delay):
+    business = BusinessFactory(
+        notification_emails="desk@example.com", notification_phones="+15125550111"
+    )
+
+    notifications = services.notify_staff(
+        business,
+        kind="missed_call",
+        context={},
+        dedupe_key="missed:1",
+        channels=("email",),
+    )
+
+    assert [n.channel for n in notifications] == ["email"]
+
+
+def test_notify_staff_keeps_long_dedupe_keys_within_the_column(delay):
+    long_address = f"{'a' * 60}@{'b' * 60}.example.com"
+    business = BusinessFactory(notification_emails=long_address, notification_phones="")
+
+    (notification,) = services.notify_staff(
+        business, kind="new_lead", context={}, dedupe_key="k" * 200
+    )
+
+    assert len(notification.dedupe_key) <= 255
+    assert notification.recipient == long_address
