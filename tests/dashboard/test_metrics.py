@@ -1,0 +1,108 @@
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from apps.businesses.models import Business
+from apps.calls.models import Call
+from apps.dashboard import metrics
+from apps.leads.models import CallbackRequest
+from apps.notifications.models import Notification
+from tests.appointments.factories import AppointmentFactory
+from tests.businesses.factories import BusinessFactory
+from tests.calls.factories import CallFactory
+from tests.leads.factories import LeadFactory
+from tests.notifications.factories import NotificationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _only(business):
+    return Business.objects.filter(pk=business.pk).values("pk")
+
+
+def _busy_day(business, *, calls=3):
+    for _ in range(calls):
+        call = CallFactory(business=business)
+        AppointmentFactory(
+            business=business, source_call=call, lead=LeadFactory(business=business)
+        )
+    CallFactory(business=business)  # one call that booked nothing
+
+
+def test_todays_figures_and_conversion():
+    business = BusinessFactory()
+    _busy_day(business)
+    board = metrics.dashboard(_only(business))
+    assert board["today"] == {"calls": 4, "new_leads": 3, "bookings": 3}
+    week, month = board["conversion"]
+    assert (week.days, week.calls, week.booked, week.percent) == (7, 4, 3, 75)
+    assert month.days == 30
+
+
+def test_old_calls_fall_out_of_the_weekly_conversion():
+    business = BusinessFactory()
+    old = CallFactory(business=business)
+    Call.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=10)
+    )
+    week, month = metrics.dashboard(_only(business))["conversion"]
+    assert (week.calls, month.calls) == (0, 1)
+
+
+def test_figures_never_include_another_business():
+    mine, theirs = BusinessFactory(), BusinessFactory()
+    _busy_day(theirs)
+    board = metrics.dashboard(_only(mine))
+    assert board["today"] == {"calls": 0, "new_leads": 0, "bookings": 0}
+    assert board["attention"] == []
+
+
+def test_needs_attention_lists_callbacks_urgent_follow_ups_failures_and_hangs():
+    business = BusinessFactory()
+    CallbackRequest.objects.create(
+        business=business, name="Ana", message="Call me back"
+    )
+    CallFactory(
+        business=business, analysis={"follow_up_urgency": "urgent"}, summary="Leak!"
+    )
+    CallFactory(business=business, analysis_status=Call.AnalysisStatus.FAILED)
+    CallFactory(business=business, has_hang=True)
+    CallFactory(business=business)  # fine
+    NotificationFactory(
+        business=business, status=Notification.Status.FAILED, last_error="550"
+    )
+    kinds = sorted(
+        item.kind for item in metrics.dashboard(_only(business))["attention"]
+    )
+    assert kinds == [
+        "Analysis failed",
+        "Callback",
+        "Failed notification",
+        "Roxy went silent",
+        "Urgent follow-up",
+    ]
+
+
+def test_the_chart_covers_fourteen_days_with_todays_bars():
+    business = BusinessFactory()
+    _busy_day(business)
+    chart = metrics.dashboard(_only(business))["chart"]
+    assert len(chart) == metrics.CHART_DAYS
+    assert chart[-1]["day"] == timezone.localdate()
+    assert (chart[-1]["calls"], chart[-1]["bookings"]) == (4, 3)
+    assert chart[-1]["calls_height"] == 100
+    assert chart[-1]["calls_y"] == 0
+    assert chart[0]["calls_height"] == 0
+
+
+def test_the_dashboard_costs_the_same_queries_whatever_the_volume(
+    django_assert_max_num_queries,
+):
+    business = BusinessFactory()
+    _busy_day(business, calls=2)
+    with django_assert_max_num_queries(10) as small:
+        metrics.dashboard(_only(business))
+    _busy_day(business, calls=20)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        metrics.dashboard(_only(business))
