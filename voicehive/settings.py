@@ -408,13 +408,3 @@ VAPI_API_TIMEOUT_SECONDS = env.float("VAPI_API_TIMEOUT_SECONDS", default=30.0)
 # VAPI sends the end-of-call report only after its post-call analysis, so a call
 # that ended more recently than this is left for the webhook by reconcile_vapi_calls.
 VAPI_RECONCILE_MIN_AGE_SECONDS = env.int("VAPI_RECONCILE_MIN_AGE_SECONDS", default=300)
-
-# --- VAPI REST API ---
-# Used by operator commands (sync_vapi_assistant, reconcile_vapi_calls, doctor),
-# never by the webhook. The private API key is a bearer token: keep it out of logs.
-VAPI_API_URL = env.str("VAPI_API_URL", default="https://api.vapi.ai")
-VAPI_API_KEY = env.str("VAPI_API_KEY", default="")
-VAPI_API_TIMEOUT_SECONDS = env.float("VAPI_API_TIMEOUT_SECONDS", default=30.0)
-# VAPI sends the end-of-call report only after its post-call analysis, so a call
-# that ended more recently than this is left for the webhook by reconcile_vapi_calls.
-VAPI_RECONCILE_MIN_AGE_SECONDS = env.int("VAPI_RECONCILE_MIN_AGE_SECONDS", default=300)
