@@ -16,7 +16,7 @@ class ToolError(Exception):
 
 @dataclass(frozen=True)
 class ToolContext:
-    # None only until the dispatcher has refused the call: tools always get one.
+    # Never None inside a tool: the dispatcher answers for an unknown line itself.
     business: Business
     call: Call | None
     caller_number: str  # E.164, or "" when the caller ID is hidden or unusable
