@@ -166,8 +166,11 @@ def _create_once(dedupe_key: str, fields: dict, recipient_error: str) -> Notific
     try:
         with transaction.atomic():
             notification = Notification.objects.create(dedupe_key=dedupe_key, **fields)
-    except IntegrityError:  # a concurrent caller won the race for this dedupe_key
-        return Notification.objects.get(dedupe_key=dedupe_key)
+    except IntegrityError:
+        winner = Notification.objects.filter(dedupe_key=dedupe_key).first()
+        if winner is None:
+            raise  # not a dedupe race: some other constraint failed
+        return winner  # a concurrent caller won the race for this dedupe_key
     if notification.enqueued_at is not None:
         transaction.on_commit(partial(enqueue_delivery, notification.id))
     return notification

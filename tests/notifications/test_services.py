@@ -625,3 +625,25 @@ def test_notify_staff_keeps_long_dedupe_keys_within_the_column(delay):
 
     assert len(notification.dedupe_key) <= 255
     assert notification.recipient == long_address
+
+
+def test_losing_a_dedupe_race_returns_the_winning_row(business, mocker, delay):
+    winner = NotificationFactory(business=business, dedupe_key="new_lead:1")
+    real_filter = Notification.objects.filter
+    calls = []
+
+    def filter_missing_the_winner_once(*args, **kwargs):
+        # Both callers passed the existence check before either inserted.
+        calls.append(kwargs)
+        if len(calls) == 1:
+            return Notification.objects.none()
+        return real_filter(*args, **kwargs)
+
+    mocker.patch.object(
+        Notification.objects, "filter", side_effect=filter_missing_the_winner_once
+    )
+
+    loser = queue(business)
+
+    assert loser.id == winner.id
+    assert Notification.objects.count() == 1
