@@ -44,12 +44,10 @@ def receive_vapi_message(message: vapi.VapiMessage) -> dict[str, Any]:
 
     Idempotent: a redelivered message changes nothing and gets the first answer.
     """
-    if message.type not in CALL_UPDATES and message.type not in RESPONDERS:
-        # Chatty or unknown types: stored for the record, nothing else to do.
-        event, created = record_webhook_event(
-            message, status=WebhookEvent.Status.IGNORED, response={}
-        )
-        return {} if created else _stored_answer(event, message)
+    if message.type not in CALL_UPDATES:
+        # Chatty or unknown types: stored for the record (once), nothing else to do.
+        record_webhook_event(message, status=WebhookEvent.Status.IGNORED, response={})
+        return {}
     event, created = record_webhook_event(message)
     if not created:
         return _stored_answer(event, message)
@@ -159,8 +157,10 @@ def fallback_answer(message: vapi.VapiMessage) -> dict[str, Any]:
 
 def _stored_answer(event: WebhookEvent, message: vapi.VapiMessage) -> dict[str, Any]:
     """The first copy's answer; VAPI waits on a few types, so wait for it a little."""
-    if event.response is not None or message.type not in RESPONDERS:
-        return event.response if event.response is not None else {}
+    if event.response is not None:
+        return event.response
+    if message.type not in RESPONDERS:
+        return {}  # VAPI ignores the body of informational messages
     deadline = time.monotonic() + settings.VAPI_DUPLICATE_WAIT_SECONDS
     while time.monotonic() < deadline:
         time.sleep(_POLL_SECONDS)

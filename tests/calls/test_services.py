@@ -480,3 +480,9 @@ def test_other_business_calls_do_not_interfere(salon):
     receive("02-status-update-in-progress")
 
     assert Call.objects.get().business == salon
+
+
+def test_a_redelivered_chatty_message_is_stored_once():
+    assert receive("07-transcript") == receive("07-transcript") == {}
+
+    assert WebhookEvent.objects.count() == 1
