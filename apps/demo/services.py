@@ -246,3 +246,131 @@ def _create_staff_login(business: Business, password: str) -> None:
     Membership.objects.get_or_create(
         user=user, business=business, defaults={"role": Membership.Role.MANAGER}
     )
+
+
+FIRST_NAMES = (
+    "Ava Ben Chloe Diego Emma Finn Grace Hugo Isla Jack Kai Lena Mia Noah Olivia Priya Quinn "
+    "Rosa Sam Tara Uma Victor Wendy Xavier Yara Zoe Amir Bella Carlos Dana"
+).split()
+LAST_NAMES = (
+    "Smith Garcia Nguyen Patel Johnson Brown Lee Martinez Davis Lopez Wilson Anderson Thomas "
+    "Moore Jackson Martin White Harris Clark Lewis Walker Hall Young King Wright Scott Green"
+).split()
+INTERESTS = (
+    "haircut",
+    "colour",
+    "balayage",
+    "bridal party",
+    "blowout",
+    "gift card",
+    "",
+)
+ENDED_REASONS = ("customer-ended-call", "assistant-ended-call", "silence-timed-out")
+PAST_STATUSES = (
+    Appointment.Status.COMPLETED,
+    Appointment.Status.COMPLETED,
+    Appointment.Status.COMPLETED,
+    Appointment.Status.NO_SHOW,
+    Appointment.Status.CANCELLED,
+)
+
+
+@dataclass(frozen=True)
+class VolumeSeed:
+    leads: int
+    calls: int
+    appointments: int
+
+
+def seed_volume(
+    business: Business, *, leads: int, batch_size: int = 5000
+) -> VolumeSeed:
+    """Add `leads` leads to `business`, each with a call, and an appointment for every fifth.
+
+    For measuring the back office at realistic size; runs again add more.
+    """
+    start = Lead.objects.filter(business=business).count()
+    service = business.services.order_by("pk").first()
+    providers = list(business.providers.order_by("pk"))
+    counts = [0, 0, 0]
+    for offset in range(start, start + leads, batch_size):
+        size = min(batch_size, start + leads - offset)
+        batch = _volume_batch(business, service, providers, offset, size)
+        counts = [total + added for total, added in zip(counts, batch, strict=True)]
+    return VolumeSeed(*counts)
+
+
+@transaction.atomic
+def _volume_batch(
+    business, service, providers, offset: int, size: int
+) -> tuple[int, int, int]:
+    now = timezone.now()
+    leads = Lead.objects.bulk_create(
+        _volume_lead(business, offset + i, now) for i in range(size)
+    )
+    calls = Call.objects.bulk_create(
+        _volume_call(business, lead, offset + i) for i, lead in enumerate(leads)
+    )
+    appointments = Appointment.objects.bulk_create(
+        _volume_appointment(business, service, providers, lead, call, offset + i)
+        for i, (lead, call) in enumerate(zip(leads, calls, strict=True))
+        if (offset + i) % 5 == 0
+    )
+    return len(leads), len(calls), len(appointments)
+
+
+def _volume_lead(business: Business, n: int, now: dt.datetime) -> Lead:
+    name = (
+        f"{FIRST_NAMES[n % len(FIRST_NAMES)]} {LAST_NAMES[(n // 7) % len(LAST_NAMES)]}"
+    )
+    return Lead(
+        business=business,
+        name=name,
+        phone=f"+1737{2000000 + n:07d}",
+        email=f"{name.lower().replace(' ', '.')}.{n}@example.com",
+        interest=INTERESTS[n % len(INTERESTS)],
+        status=list(Lead.Status)[n % len(Lead.Status)],
+        score=(n * 37) % 101,
+        source=Lead.Source.INBOUND_CALL,
+    )
+
+
+def _volume_call(business: Business, lead: Lead, n: int) -> Call:
+    started = timezone.now() - dt.timedelta(minutes=17 * n + 30)
+    duration = 40 + n % 300
+    return Call(
+        business=business,
+        lead=lead,
+        vapi_call_id=f"volume-{business.pk}-{n}",
+        status=Call.Status.ENDED,
+        caller_number=lead.phone,
+        started_at=started,
+        ended_at=started + dt.timedelta(seconds=duration),
+        duration_seconds=duration,
+        ended_reason=ENDED_REASONS[n % len(ENDED_REASONS)],
+        transcript=f"AI: Thanks for calling {business.name}.\nUser: Hi, it's {lead.name}.",
+        vapi_summary=f"{lead.name} asked about {lead.interest or 'opening hours'}.",
+        cost=Decimal("0.12"),
+        analysis_status=Call.AnalysisStatus.SKIPPED,
+    )
+
+
+def _volume_appointment(
+    business, service, providers, lead, call, n: int
+) -> Appointment:
+    # Past visits only, so the volume never collides with real bookings: providers
+    # take turns, one visit per 90-minute step going back in time.
+    step = n // 5
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) - dt.timedelta(
+        minutes=90 * (step // len(providers) + 1)
+    )
+    appointment = Appointment(
+        business=business,
+        service=service,
+        provider=providers[step % len(providers)],
+        lead=lead,
+        source_call=call,
+        status=PAST_STATUSES[step % len(PAST_STATUSES)],
+    )
+    appointment.set_times(start)
+    return appointment

@@ -36,3 +36,21 @@ def test_seeding_twice_changes_nothing():
     assert Appointment.objects.count() == 3
     user = get_user_model().objects.get(username=again.username)
     assert user.check_password("first-pass")
+
+
+def test_seed_volume_adds_leads_with_calls_and_past_visits_that_never_clash():
+    seed = demo_services.seed_demo_business(password="pw")
+    volume = demo_services.seed_volume(seed.business, leads=23, batch_size=10)
+    assert (volume.leads, volume.calls, volume.appointments) == (23, 23, 5)
+    assert Lead.objects.filter(business=seed.business).count() == 4 + 23
+    visits = Appointment.objects.filter(source_call__vapi_call_id__startswith="volume-")
+    assert visits.count() == 5
+    assert not visits.active().exists()  # never holds anyone's time
+
+
+def test_seed_volume_runs_again_without_colliding_phones():
+    seed = demo_services.seed_demo_business(password="pw")
+    demo_services.seed_volume(seed.business, leads=5)
+    demo_services.seed_volume(seed.business, leads=5)
+    phones = Lead.objects.filter(business=seed.business).values_list("phone", flat=True)
+    assert len(set(phones)) == len(phones) == 14

@@ -32,3 +32,9 @@ def test_the_printed_login_opens_the_admin_on_the_demo_data(client):
     assert "Maison Belle Hair Studio" in page
     page = client.get("/admin/appointments/appointment/").content.decode()
     assert "haircut_and_color with Maria" in page or "Maria" in page
+
+
+def test_seed_demo_can_add_volume():
+    out = io.StringIO()
+    call_command("seed_demo", "--leads", "12", stdout=out)
+    assert out.getvalue().strip().endswith("Added 12 leads, 12 calls and 3 appointments.")
