@@ -1,0 +1,178 @@
+"""VAPI REST API responses shaped like ../shared/vapi/openapi/api/openapi.json, and a fake VAPI.
+
+`call_ended.json` is the example call (examples/11-end-of-call-report.json) as
+GET /call/{id} returns it: the report's `call` plus its artifact, analysis and costs.
+`phone_number_twilio.json` is the salon's imported Twilio number, still set up for a
+saved assistant on an old server URL.
+"""
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+import respx
+
+HERE = Path(__file__).parent
+API_URL = "https://api.vapi.ai"
+API_KEY = "vapi-private-key-for-tests"
+SERVER_URL = "https://voicehive.example.com/api/v1/vapi/webhook/"
+CREDENTIAL_ID = "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f"
+PHONE_NUMBER_ID = "3f8e2d1c-7b6a-4c5d-8e9f-0a1b2c3d4e5f"
+CALL_ID = "01959539-0aec-7c3e-9b1d-4f6a2e8c5d17"
+
+
+def load(name: str) -> Any:
+    return json.loads((HERE / f"{name}.json").read_text())
+
+
+def error_body(status: int) -> dict[str, Any]:
+    return load("errors")[str(status)]
+
+
+def phone_number(**changes: Any) -> dict[str, Any]:
+    number = load("phone_number_twilio")
+    number.update(changes)
+    return number
+
+
+def ended_call(
+    call_id: str = CALL_ID, *, ended_at: dt.datetime | None = None, **changes: Any
+) -> dict[str, Any]:
+    """The example call, optionally moved so that it ended at `ended_at`."""
+    call = load("call_ended")
+    call["id"] = call_id
+    if ended_at is not None:
+        _move(call, ended_at)
+    call.update(changes)
+    return call
+
+
+def call_in_progress(call_id: str, *, started_at: dt.datetime) -> dict[str, Any]:
+    call = ended_call(call_id, ended_at=started_at + dt.timedelta(seconds=94))
+    for key in ("endedAt", "endedReason", "cost", "costs", "costBreakdown", "analysis"):
+        call.pop(key, None)
+    call["status"] = "in-progress"
+    call["artifact"] = {"messages": call["artifact"]["messages"][:2]}
+    return call
+
+
+def iso(moment: dt.datetime) -> str:
+    return (
+        moment.astimezone(dt.UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
+
+
+def _move(call: dict[str, Any], ended_at: dt.datetime) -> None:
+    started_at = ended_at - dt.timedelta(seconds=94.3)
+    call["createdAt"] = iso(started_at - dt.timedelta(seconds=2.565))
+    call["startedAt"] = iso(started_at)
+    call["endedAt"] = iso(ended_at)
+    call["updatedAt"] = iso(ended_at + dt.timedelta(seconds=5.89))
+
+
+class FakeVapi:
+    """VAPI's phone-number and call endpoints over in-memory state, behind respx.
+
+    GET /call honours createdAtGe/createdAtLt/phoneNumberId/limit like the real API,
+    so pagination by window splitting is exercised for real.
+    """
+
+    def __init__(self, router: respx.MockRouter):
+        self.phone_numbers: dict[str, dict[str, Any]] = {}
+        self.calls: dict[str, dict[str, Any]] = {}
+        self.patches: list[tuple[str, dict[str, Any]]] = []
+        self.call_queries: list[dict[str, str]] = []
+        self.router = router
+        router.get(url__regex=rf"{API_URL}/phone-number/(?P<id>[^/]+)$").mock(
+            side_effect=self._get_phone_number
+        )
+        router.patch(url__regex=rf"{API_URL}/phone-number/(?P<id>[^/]+)$").mock(
+            side_effect=self._patch_phone_number
+        )
+        router.get(f"{API_URL}/phone-number").mock(side_effect=self._list_phone_numbers)
+        router.get(f"{API_URL}/call").mock(side_effect=self._list_calls)
+        router.get(url__regex=rf"{API_URL}/call/(?P<id>[^/]+)$").mock(
+            side_effect=self._get_call
+        )
+
+    def add_phone_number(self, number: dict[str, Any]) -> dict[str, Any]:
+        self.phone_numbers[number["id"]] = number
+        return number
+
+    def add_call(self, call: dict[str, Any]) -> dict[str, Any]:
+        self.calls[call["id"]] = call
+        return call
+
+    def _get_phone_number(self, request: httpx.Request, id: str) -> httpx.Response:
+        if id not in self.phone_numbers:
+            return httpx.Response(404, json=error_body(404))
+        return httpx.Response(200, json=self.phone_numbers[id])
+
+    def _patch_phone_number(self, request: httpx.Request, id: str) -> httpx.Response:
+        if id not in self.phone_numbers:
+            return httpx.Response(404, json=error_body(404))
+        patch = json.loads(request.content)
+        self.patches.append((id, patch))
+        number = self.phone_numbers[id]
+        for key, value in patch.items():
+            if value is None:
+                number.pop(key, None)  # VAPI leaves unset fields out of its answers
+            else:
+                number[key] = copy.deepcopy(value)
+        return httpx.Response(200, json=number)
+
+    def _list_phone_numbers(self, request: httpx.Request) -> httpx.Response:
+        limit = int(request.url.params.get("limit", 100))
+        return httpx.Response(200, json=list(self.phone_numbers.values())[:limit])
+
+    def _list_calls(self, request: httpx.Request) -> httpx.Response:
+        query = {k: v[0] for k, v in parse_qs(request.url.query.decode()).items()}
+        self.call_queries.append(query)
+        calls = sorted(self.calls.values(), key=lambda c: c["createdAt"], reverse=True)
+        calls = [c for c in calls if _matches(c, query)]
+        return httpx.Response(200, json=calls[: int(query.get("limit", 100))])
+
+    def _get_call(self, request: httpx.Request, id: str) -> httpx.Response:
+        if id not in self.calls:
+            return httpx.Response(404, json={"message": "Not Found", "statusCode": 404})
+        return httpx.Response(200, json=self.calls[id])
+
+
+def _matches(call: dict[str, Any], query: dict[str, str]) -> bool:
+    created = _parse(call["createdAt"])
+    if "createdAtGe" in query and created < _parse(query["createdAtGe"]):
+        return False
+    if "createdAtLt" in query and created >= _parse(query["createdAtLt"]):
+        return False
+    number_id = query.get("phoneNumberId")
+    return not number_id or call.get("phoneNumberId") == number_id
+
+
+def _parse(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@pytest.fixture
+def vapi_api_settings(settings):
+    settings.VAPI_API_URL = API_URL
+    settings.VAPI_API_KEY = API_KEY
+    settings.VAPI_API_TIMEOUT_SECONDS = 5.0
+    settings.VAPI_SERVER_URL = SERVER_URL
+    settings.VAPI_CREDENTIAL_ID = CREDENTIAL_ID
+    settings.VAPI_SERVER_TIMEOUT_SECONDS = 20
+    settings.VAPI_RECONCILE_MIN_AGE_SECONDS = 300
+    settings.ALLOWED_HOSTS = ["voicehive.example.com"]
+    return settings
+
+
+@pytest.fixture
+def fake_vapi(vapi_api_settings):
+    with respx.mock(assert_all_called=False) as router:
+        yield FakeVapi(router)
