@@ -8,6 +8,9 @@ import time
 
 import pytest
 
+from tests.businesses.factories import VapiPhoneNumberFactory
+from tests.calls.payloads import PHONE_NUMBER_ID, SALON_LINE
+
 BEARER_SECRET = "bearer-secret-current"
 HMAC_SECRET = "hmac-secret-current"
 URL = "/api/v1/vapi/webhook/"
@@ -30,6 +33,15 @@ def vapi_settings(settings):
     settings.VAPI_MAX_BODY_BYTES = 5 * 1024 * 1024
     settings.VAPI_DUPLICATE_WAIT_SECONDS = 0.2
     return settings
+
+
+@pytest.fixture
+def salon():
+    """The business whose VAPI number the example call came in on."""
+    number = VapiPhoneNumberFactory(
+        vapi_phone_number_id=PHONE_NUMBER_ID, number=SALON_LINE
+    )
+    return number.business
 
 
 def bearer(secret: str = BEARER_SECRET) -> dict[str, str]:

@@ -9,12 +9,9 @@ from django.test import Client
 
 from apps.calls.models import Call, WebhookEvent
 from apps.leads.models import Lead
-from tests.businesses.factories import VapiPhoneNumberFactory
 from tests.calls.api.conftest import URL, as_bytes, bearer
 from tests.calls.payloads import (
     CALL_ID,
-    PHONE_NUMBER_ID,
-    SALON_LINE,
     load_payload,
     payload_bytes,
 )
@@ -22,14 +19,6 @@ from tests.calls.payloads import (
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 COPIES = 20
-
-
-@pytest.fixture
-def salon():
-    number = VapiPhoneNumberFactory(
-        vapi_phone_number_id=PHONE_NUMBER_ID, number=SALON_LINE
-    )
-    return number.business
 
 
 def post_all_at_once(bodies: list[bytes]) -> list:

@@ -9,9 +9,8 @@ from hypothesis import strategies as st
 
 from apps.calls import vapi
 from apps.calls.models import WebhookEvent
-from tests.businesses.factories import VapiPhoneNumberFactory
 from tests.calls.api.conftest import URL, as_bytes, bearer
-from tests.calls.payloads import NAMES, PHONE_NUMBER_ID, SALON_LINE, load_payload
+from tests.calls.payloads import NAMES, load_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -100,8 +99,7 @@ def mutate(raw, path, value, delete: bool):
 
 
 @pytest.fixture
-def deliver(client):
-    VapiPhoneNumberFactory(vapi_phone_number_id=PHONE_NUMBER_ID, number=SALON_LINE)
+def deliver(client, salon):
 
     def _deliver(body: bytes):
         events = WebhookEvent.objects.count()

@@ -9,7 +9,6 @@ from apps.calls import vapi
 from apps.calls.api.views import VapiWebhookView
 from apps.calls.models import Call, WebhookEvent
 from apps.core.logging import current_vapi_call_id
-from tests.businesses.factories import VapiPhoneNumberFactory
 from tests.calls.api.conftest import (
     HMAC_SECRET,
     URL,
@@ -21,8 +20,6 @@ from tests.calls.factories import CallFactory, WebhookEventFactory
 from tests.calls.payloads import (
     CALL_ID,
     NAMES,
-    PHONE_NUMBER_ID,
-    SALON_LINE,
     load_payload,
     payload_bytes,
 )
@@ -37,14 +34,6 @@ ASSISTANT_KEYS = {
     "destination",
     "error",
 }
-
-
-@pytest.fixture
-def salon():
-    number = VapiPhoneNumberFactory(
-        vapi_phone_number_id=PHONE_NUMBER_ID, number=SALON_LINE
-    )
-    return number.business
 
 
 @pytest.fixture(params=["bearer", "x-vapi-secret", "hmac"])
