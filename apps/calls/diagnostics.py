@@ -24,6 +24,7 @@ from apps.calls import analysis, vapi_sync
 from apps.calls.vapi_api import VapiApiError, VapiClient
 from apps.core import health
 from apps.core.phones import InvalidPhoneError, normalize_phone
+from voicehive.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def check_broker() -> Check:
             error,
             "Check REDIS_URL / CELERY_BROKER_URL and that Redis is running.",
         )
-    return passed("Celery broker", _scheme(settings.CELERY_BROKER_URL) + " reachable")
+    return passed("Celery broker", _scheme(celery_app.conf.broker_url) + " reachable")
 
 
 # --- Integrations ---

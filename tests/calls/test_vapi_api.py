@@ -7,23 +7,26 @@ import pytest
 import respx
 
 from apps.calls.vapi_api import VapiApiError, VapiClient
+from tests.calls.payloads import vapi_api
 from tests.calls.payloads.vapi_api import (
     API_KEY,
     API_URL,
     PHONE_NUMBER_ID,
     ended_call,
     error_body,
-    fake_vapi,  # noqa: F401 (fixture)
     phone_number,
-    vapi_api_settings,  # noqa: F401 (fixture)
 )
+
+# Shared fixtures: a fake VAPI behind respx, and the settings pointing at it.
+vapi_api_settings = vapi_api.vapi_api_settings
+fake_vapi = vapi_api.fake_vapi
 
 NOW = dt.datetime(2025, 3, 14, 16, 0, tzinfo=dt.UTC)
 NUMBER_URL = f"{API_URL}/phone-number/{PHONE_NUMBER_ID}"
 
 
 @pytest.fixture
-def client(vapi_api_settings):  # noqa: F811
+def client(vapi_api_settings):
     with VapiClient.from_settings() as client:
         yield client
 
@@ -69,7 +72,7 @@ def test_get_call_returns_the_call_with_its_artifact(client):
     assert call["artifact"]["transcript"].startswith("AI: Thanks for calling")
 
 
-def test_list_calls_filters_on_creation_time_and_number(fake_vapi, client):  # noqa: F811
+def test_list_calls_filters_on_creation_time_and_number(fake_vapi, client):
     fake_vapi.add_call(ended_call("in", ended_at=NOW - dt.timedelta(hours=1)))
     fake_vapi.add_call(ended_call("old", ended_at=NOW - dt.timedelta(days=3)))
 
@@ -90,7 +93,7 @@ def test_list_calls_filters_on_creation_time_and_number(fake_vapi, client):  # n
     ]
 
 
-def test_list_calls_splits_the_window_while_pages_come_back_full(fake_vapi, client):  # noqa: F811
+def test_list_calls_splits_the_window_while_pages_come_back_full(fake_vapi, client):
     for minutes in range(1, 8):
         fake_vapi.add_call(
             ended_call(f"call-{minutes}", ended_at=NOW - dt.timedelta(minutes=minutes))
@@ -104,7 +107,7 @@ def test_list_calls_splits_the_window_while_pages_come_back_full(fake_vapi, clie
     assert len(fake_vapi.call_queries) > 1
 
 
-def test_list_calls_gives_up_when_one_millisecond_holds_a_full_page(fake_vapi, client):  # noqa: F811
+def test_list_calls_gives_up_when_one_millisecond_holds_a_full_page(fake_vapi, client):
     for n in range(2):
         fake_vapi.add_call(ended_call(f"twin-{n}", ended_at=NOW))
     created = dt.datetime.fromisoformat(
@@ -172,7 +175,7 @@ def test_a_success_that_is_not_json_is_an_error(client):
         client.get_call("abc")
 
 
-def test_a_missing_key_is_refused_before_any_request(vapi_api_settings):  # noqa: F811
+def test_a_missing_key_is_refused_before_any_request(vapi_api_settings):
     vapi_api_settings.VAPI_API_KEY = ""
 
     with pytest.raises(VapiApiError, match="VAPI_API_KEY is not set"):

@@ -10,7 +10,7 @@ from apps.calls.models import Call, WebhookEvent
 from apps.calls.vapi_api import VapiApiError, VapiClient
 from apps.leads.models import Lead
 from tests.businesses.factories import BusinessFactory, VapiPhoneNumberFactory
-from tests.calls.payloads import load_payload
+from tests.calls.payloads import load_payload, vapi_api
 from tests.calls.payloads.vapi_api import (
     CALL_ID,
     CREDENTIAL_ID,
@@ -18,16 +18,18 @@ from tests.calls.payloads.vapi_api import (
     SERVER_URL,
     call_in_progress,
     ended_call,
-    fake_vapi,  # noqa: F401 (fixture)
     phone_number,
-    vapi_api_settings,  # noqa: F401 (fixture)
 )
+
+# Shared fixtures: a fake VAPI behind respx, and the settings pointing at it.
+vapi_api_settings = vapi_api.vapi_api_settings
+fake_vapi = vapi_api.fake_vapi
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def client(vapi_api_settings):  # noqa: F811
+def client(vapi_api_settings):
     with VapiClient.from_settings() as client:
         yield client
 
@@ -55,7 +57,7 @@ def in_sync_number(**changes):
 
 
 def test_plan_shows_every_field_that_keeps_calls_from_reaching_roxy(
-    fake_vapi,  # noqa: F811
+    fake_vapi,
     client,
     salon,
 ):
@@ -76,7 +78,7 @@ def test_plan_shows_every_field_that_keeps_calls_from_reaching_roxy(
 
 
 def test_the_patch_keeps_the_rest_of_the_server_and_names_the_provider(
-    fake_vapi,  # noqa: F811
+    fake_vapi,
     client,
     salon,
 ):
@@ -98,7 +100,7 @@ def test_the_patch_keeps_the_rest_of_the_server_and_names_the_provider(
 
 
 def test_apply_patches_vapi_and_a_second_plan_finds_nothing_to_do(
-    fake_vapi,  # noqa: F811
+    fake_vapi,
     client,
     salon,
 ):
@@ -118,7 +120,7 @@ def test_apply_patches_vapi_and_a_second_plan_finds_nothing_to_do(
     assert len(fake_vapi.patches) == 1
 
 
-def test_a_number_already_pointing_at_us_is_left_alone(fake_vapi, client, salon):  # noqa: F811
+def test_a_number_already_pointing_at_us_is_left_alone(fake_vapi, client, salon):
     fake_vapi.add_phone_number(in_sync_number())
 
     [change] = vapi_sync.plan_phone_number_sync(salon, client=client)
@@ -129,7 +131,7 @@ def test_a_number_already_pointing_at_us_is_left_alone(fake_vapi, client, salon)
     ]
 
 
-def test_squads_and_workflows_are_cleared_too(fake_vapi, client, salon):  # noqa: F811
+def test_squads_and_workflows_are_cleared_too(fake_vapi, client, salon):
     fake_vapi.add_phone_number(in_sync_number(squadId="sq-1", workflowId="wf-1"))
 
     [change] = vapi_sync.plan_phone_number_sync(salon, client=client)
@@ -138,7 +140,7 @@ def test_squads_and_workflows_are_cleared_too(fake_vapi, client, salon):  # noqa
 
 
 def test_without_a_transfer_number_the_fallback_is_not_touched(
-    fake_vapi,  # noqa: F811
+    fake_vapi,
     client,
     salon,
 ):
@@ -151,7 +153,7 @@ def test_without_a_transfer_number_the_fallback_is_not_touched(
     assert change.is_in_sync
 
 
-def test_our_copy_of_the_digits_is_filled_from_vapi(fake_vapi, client, salon):  # noqa: F811
+def test_our_copy_of_the_digits_is_filled_from_vapi(fake_vapi, client, salon):
     salon.phone_numbers.update(number="")
     fake_vapi.add_phone_number(in_sync_number())
 
@@ -166,7 +168,7 @@ def test_our_copy_of_the_digits_is_filled_from_vapi(fake_vapi, client, salon):  
     assert fake_vapi.patches == []
 
 
-def test_an_unknown_number_id_raises_the_api_error(fake_vapi, client, salon):  # noqa: F811
+def test_an_unknown_number_id_raises_the_api_error(fake_vapi, client, salon):
     with pytest.raises(VapiApiError, match="404: Phone Number Not Found"):
         vapi_sync.plan_phone_number_sync(salon, client=client)
 
@@ -180,7 +182,7 @@ def test_an_unknown_number_id_raises_the_api_error(fake_vapi, client, salon):  #
     ],
 )
 def test_unusable_webhook_settings_stop_the_plan_before_any_request(
-    fake_vapi,  # noqa: F811
+    fake_vapi,
     client,
     salon,
     settings,
@@ -218,7 +220,7 @@ def test_the_built_report_reads_like_the_one_vapi_posts():
     assert "artifact" not in built.body["call"]  # promoted, not stored twice
 
 
-def test_reconcile_ingests_a_lost_report_once(fake_vapi, client, salon):  # noqa: F811
+def test_reconcile_ingests_a_lost_report_once(fake_vapi, client, salon):
     fake_vapi.add_call(ended_call(ended_at=NOW - dt.timedelta(hours=2)))
 
     first = vapi_sync.reconcile_calls(**WINDOW, client=client)
@@ -240,7 +242,7 @@ def test_reconcile_ingests_a_lost_report_once(fake_vapi, client, salon):  # noqa
 
 
 def test_a_report_the_webhook_already_stored_is_not_ingested_again(
-    fake_vapi,  # noqa: F811
+    fake_vapi,
     client,
     salon,
 ):
@@ -257,7 +259,7 @@ def test_a_report_the_webhook_already_stored_is_not_ingested_again(
 
 
 def test_calls_not_ended_or_ended_too_recently_are_left_for_the_webhook(
-    fake_vapi,  # noqa: F811
+    fake_vapi,
     client,
     salon,
 ):
@@ -275,7 +277,7 @@ def test_calls_not_ended_or_ended_too_recently_are_left_for_the_webhook(
 
 
 def test_a_dry_run_reports_what_it_would_ingest_and_writes_nothing(
-    fake_vapi,  # noqa: F811
+    fake_vapi,
     client,
     salon,
 ):
@@ -289,7 +291,7 @@ def test_a_dry_run_reports_what_it_would_ingest_and_writes_nothing(
     assert not Call.objects.exists()
 
 
-def test_for_one_business_only_its_numbers_are_asked_for(fake_vapi, client, salon):  # noqa: F811
+def test_for_one_business_only_its_numbers_are_asked_for(fake_vapi, client, salon):
     fake_vapi.add_call(ended_call(ended_at=NOW - dt.timedelta(hours=2)))
     fake_vapi.add_call(
         ended_call(
@@ -304,7 +306,7 @@ def test_for_one_business_only_its_numbers_are_asked_for(fake_vapi, client, salo
 
 
 def test_a_report_the_webhook_path_fails_on_is_reported_and_kept(
-    fake_vapi,  # noqa: F811
+    fake_vapi,
     client,
     salon,
     mocker,
@@ -322,7 +324,7 @@ def test_a_report_the_webhook_path_fails_on_is_reported_and_kept(
     assert WebhookEvent.objects.get().status == WebhookEvent.Status.FAILED
 
 
-def test_a_call_vapi_describes_badly_is_reported_not_stored(fake_vapi, client, salon):  # noqa: F811
+def test_a_call_vapi_describes_badly_is_reported_not_stored(fake_vapi, client, salon):
     fake_vapi.add_call(ended_call(ended_at=NOW - dt.timedelta(hours=2), customer="x"))
 
     report = vapi_sync.reconcile_calls(**WINDOW, client=client)
@@ -331,7 +333,7 @@ def test_a_call_vapi_describes_badly_is_reported_not_stored(fake_vapi, client, s
     assert not WebhookEvent.objects.exists()
 
 
-def test_progress_is_reported_after_each_call(fake_vapi, client, salon):  # noqa: F811
+def test_progress_is_reported_after_each_call(fake_vapi, client, salon):
     for hours in (2, 3):
         fake_vapi.add_call(
             ended_call(f"c{hours}", ended_at=NOW - dt.timedelta(hours=hours))
@@ -364,7 +366,7 @@ def test_the_summary_counts_every_outcome():
     )
 
 
-def test_the_stored_payload_is_the_built_report(fake_vapi, client, salon):  # noqa: F811
+def test_the_stored_payload_is_the_built_report(fake_vapi, client, salon):
     call = fake_vapi.add_call(ended_call(ended_at=NOW - dt.timedelta(hours=2)))
 
     vapi_sync.reconcile_calls(**WINDOW, client=client)
