@@ -1,29 +1,217 @@
-from django.contrib import admin
+import datetime as dt
 
+from django.contrib import admin, messages
+from django.db.models import OuterRef, Subquery
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from apps.appointments.models import Appointment
+from apps.businesses.tenancy import TenantScopedAdmin
+from apps.calls.models import Call
+from apps.core.phones import InvalidPhoneError, format_phone, normalize_phone
+from apps.leads import csv_format
 from apps.leads import services as lead_services
 from apps.leads.models import CallbackRequest, Lead
+from apps.notifications.models import Notification
+
+
+class ScoreBandFilter(admin.SimpleListFilter):
+    title = "score"
+    parameter_name = "score_band"
+    BANDS = {
+        "hot": ("Hot (70+)", {"score__gte": 70}),
+        "warm": ("Warm (40–69)", {"score__gte": 40, "score__lt": 70}),
+        "cold": ("Cold (under 40)", {"score__lt": 40}),
+        "unscored": ("Not scored", {"score__isnull": True}),
+    }
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _) in self.BANDS.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() in self.BANDS:
+            return queryset.filter(**self.BANDS[self.value()][1])
+        return queryset
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CallInline(ReadOnlyInline):
+    model = Call
+    fields = (
+        "created_at",
+        "duration_seconds",
+        "summary",
+        "intent",
+        "sentiment",
+        "ended_reason",
+    )
+    readonly_fields = fields
+    ordering = ("-created_at",)
+
+
+class AppointmentInline(ReadOnlyInline):
+    model = Appointment
+    fields = ("start_at", "service", "provider", "status")
+    readonly_fields = fields
+    ordering = ("-start_at",)
+
+
+class NotificationInline(ReadOnlyInline):
+    model = Notification
+    fields = ("created_at", "kind", "channel", "recipient", "status")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+
+
+class CallbackRequestInline(ReadOnlyInline):
+    model = CallbackRequest
+    fields = ("created_at", "message", "urgency", "status")
+    readonly_fields = fields
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(TenantScopedAdmin):
     list_display = (
-        "name",
-        "phone",
-        "email",
+        "name_or_phone",
+        "phone_display",
         "status",
         "score",
         "source",
-        "business",
+        "last_call",
+        "next_appointment",
         "created_at",
     )
-    list_filter = ("status", "source", "business")
-    list_select_related = ("business",)
+    list_filter = ("status", ScoreBandFilter, "source", "business", "created_at")
     search_fields = ("name", "email", "phone")
     date_hierarchy = "created_at"
+    list_per_page = 50
+    show_full_result_count = (
+        False  # an exact count of 100,000 rows costs more than the page
+    )
+    readonly_fields = ("created_at", "updated_at", "last_contacted_at")
+    inlines = (CallInline, AppointmentInline, CallbackRequestInline, NotificationInline)
+    actions = (
+        "mark_contacted",
+        "mark_qualified",
+        "mark_won",
+        "mark_lost",
+        "export_csv",
+        "merge_duplicates",
+    )
+
+    def get_queryset(self, request):
+        last_call = Call.objects.filter(lead=OuterRef("pk")).order_by("-created_at")
+        next_visit = (
+            Appointment.objects.active()
+            .filter(lead=OuterRef("pk"), start_at__gte=timezone.now())
+            .order_by("start_at")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .defer("notes")
+            .annotate(
+                last_call_at=Subquery(last_call.values("created_at")[:1]),
+                next_appointment_at=Subquery(next_visit.values("start_at")[:1]),
+            )
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        """A phone number typed in any format finds the lead by its E.164 number."""
+        try:
+            phone = normalize_phone(search_term)
+        except InvalidPhoneError:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(phone=phone), False
+
+    @admin.display(description="Name", ordering="name")
+    def name_or_phone(self, lead):
+        return lead.name or "(no name)"
+
+    @admin.display(description="Phone", ordering="phone")
+    def phone_display(self, lead):
+        return format_phone(lead.phone) if lead.phone else "—"
+
+    @admin.display(description="Last call", ordering="last_call_at")
+    def last_call(self, lead):
+        return _when(lead.last_call_at)
+
+    @admin.display(description="Next appointment", ordering="next_appointment_at")
+    def next_appointment(self, lead):
+        return _when(lead.next_appointment_at)
+
+    @admin.action(description="Move to: contacted")
+    def mark_contacted(self, request, queryset):
+        self._move(request, queryset, Lead.Status.CONTACTED)
+
+    @admin.action(description="Move to: qualified")
+    def mark_qualified(self, request, queryset):
+        self._move(request, queryset, Lead.Status.QUALIFIED)
+
+    @admin.action(description="Move to: won")
+    def mark_won(self, request, queryset):
+        self._move(request, queryset, Lead.Status.WON)
+
+    @admin.action(description="Move to: lost")
+    def mark_lost(self, request, queryset):
+        self._move(request, queryset, Lead.Status.LOST)
+
+    def _move(self, request, queryset, status):
+        moved = lead_services.move_leads(queryset, status=status)
+        self.message_user(
+            request, f"Moved {moved} lead(s) to {Lead.Status(status).label}."
+        )
+
+    @admin.action(description="Export selected leads as CSV")
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="leads-{stamp}.csv"'
+        csv_format.write_leads(queryset.order_by("created_at").iterator(), response)
+        return response
+
+    @admin.action(description="Merge selected duplicates into the oldest")
+    def merge_duplicates(self, request, queryset):
+        leads = list(queryset.order_by("created_at"))
+        if len(leads) < 2 or len({lead.business_id for lead in leads}) > 1:
+            self.message_user(
+                request,
+                "Select two or more leads of the same business to merge.",
+                level=messages.WARNING,
+            )
+            return
+        survivor = lead_services.merge_leads(leads[0], duplicates=leads[1:])
+        url = reverse("admin:leads_lead_change", args=[survivor.pk])
+        self.message_user(
+            request,
+            format_html(
+                'Merged {} lead(s) into <a href="{}">{}</a>.',
+                len(leads) - 1,
+                url,
+                survivor,
+            ),
+        )
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%b %d, %Y %H:%M") if moment else "—"
 
 
 @admin.register(CallbackRequest)
-class CallbackRequestAdmin(admin.ModelAdmin):
+class CallbackRequestAdmin(TenantScopedAdmin):
     list_display = (
         "created_at",
         "name",

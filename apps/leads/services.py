@@ -182,3 +182,52 @@ def _is_email(value: str) -> bool:
     except ValidationError:
         return False
     return True
+
+
+def move_leads(leads, *, status: str) -> int:
+    """Staff move leads to a pipeline status (any direction); returns how many changed."""
+    changes = {"status": status, "updated_at": timezone.now()}
+    if status == Lead.Status.CONTACTED:
+        changes["last_contacted_at"] = changes["updated_at"]
+    return leads.exclude(status=status).update(**changes)
+
+
+@transaction.atomic
+def merge_leads(survivor: Lead, *, duplicates) -> Lead:
+    """Fold duplicate leads into `survivor`: their calls, appointments, notifications and
+    callback requests move over, blanks are filled, notes kept; the duplicates are deleted.
+    """
+    duplicates = [d for d in duplicates if d.pk != survivor.pk]
+    if any(d.business_id != survivor.business_id for d in duplicates):
+        raise ValueError("Only leads of the same business can be merged.")
+    survivor = Lead.objects.select_for_update().get(pk=survivor.pk)
+    for relation in Lead._meta.related_objects:
+        # Every row that points at a lead (calls, appointments, ...) moves, without
+        # this app importing the apps that own those rows.
+        field = relation.field.name
+        relation.related_model._default_manager.filter(
+            **{f"{field}__in": duplicates}
+        ).update(**{field: survivor})
+    phones = [d.phone for d in duplicates if d.phone]
+    for duplicate in duplicates:
+        _absorb(survivor, duplicate)
+    Lead.objects.filter(pk__in=[d.pk for d in duplicates]).delete()
+    if not survivor.phone and phones:
+        survivor.phone = phones[0]  # free now that the duplicate is gone
+    survivor.save()
+    return survivor
+
+
+def _absorb(survivor: Lead, duplicate: Lead) -> None:
+    for field in ("name", "email", "interest", "score_reason"):
+        if not getattr(survivor, field) and getattr(duplicate, field):
+            setattr(survivor, field, getattr(duplicate, field))
+    if duplicate.score is not None and (survivor.score or 0) < duplicate.score:
+        survivor.score = duplicate.score
+    if STATUS_RANK.get(duplicate.status, -1) > STATUS_RANK.get(survivor.status, -1):
+        survivor.status = duplicate.status
+    if duplicate.notes.strip():
+        header = f"[merged from {duplicate.name or duplicate.phone or duplicate.pk}]"
+        survivor.notes = (
+            f"{survivor.notes.rstrip()}\n{header}\n{duplicate.notes.strip()}".strip()
+        )

@@ -1,9 +1,15 @@
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from apps.leads.models import CallbackRequest
+from apps.leads.models import CallbackRequest, Lead
+from tests.appointments.factories import AppointmentFactory
+from tests.calls.factories import CallFactory
 from tests.core.factories import UserFactory
-from tests.leads.factories import CallbackRequestFactory
+from tests.leads.factories import CallbackRequestFactory, LeadFactory
+from tests.notifications.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,3 +48,115 @@ def test_mark_as_done_action_resolves_open_requests(admin_client):
     assert response.status_code == 200
     assert b"Marked 2 callback request(s) done." in response.content
     assert not CallbackRequest.objects.open().exists()
+
+
+def _changelist(admin_client, query=""):
+    return admin_client.get(reverse("admin:leads_lead_changelist") + query)
+
+
+def test_lead_list_shows_formatted_phone_last_call_and_next_appointment(admin_client):
+    import datetime as dt
+
+    from tests.calls.factories import CallFactory
+
+    lead = LeadFactory(name="Dana Whitfield", phone="+15125550187")
+    CallFactory(business=lead.business, lead=lead)
+    AppointmentFactory(
+        business=lead.business,
+        lead=lead,
+        start_at=timezone.now() + dt.timedelta(days=2),
+    )
+    page = _changelist(admin_client).content.decode()
+    assert "(512) 555-0187" in page
+    row = page[page.index("Dana Whitfield") :]
+    assert row.count("—") < 2  # both last call and next appointment are filled
+
+
+@pytest.mark.parametrize("typed", ["(512) 555-0187", "512.555.0187", "+1 512 555 0187"])
+def test_search_finds_a_lead_by_phone_typed_in_any_format(admin_client, typed):
+
+    LeadFactory(name="Dana Whitfield", phone="+15125550187")
+    LeadFactory(name="Somebody Else", phone="+15125550100")
+    response = _changelist(admin_client, f"?q={typed}")
+    assert response.context["cl"].result_count == 1
+    assert "Dana Whitfield" in response.content.decode()
+
+
+def test_score_band_filter(admin_client):
+
+    LeadFactory(score=85)
+    LeadFactory(score=50)
+    LeadFactory(score=None)
+    assert _changelist(admin_client, "?score_band=hot").context["cl"].result_count == 1
+    assert (
+        _changelist(admin_client, "?score_band=unscored").context["cl"].result_count
+        == 1
+    )
+
+
+def test_pipeline_actions_and_csv_export(admin_client):
+    from tests.leads.factories import LeadFactory
+
+    lead = LeadFactory(name="=cmd()", status=Lead.Status.NEW)
+    url = reverse("admin:leads_lead_changelist")
+    admin_client.post(url, {"action": "mark_contacted", "_selected_action": [lead.pk]})
+    lead.refresh_from_db()
+    assert lead.status == Lead.Status.CONTACTED
+    assert lead.last_contacted_at is not None
+    response = admin_client.post(
+        url, {"action": "export_csv", "_selected_action": [lead.pk]}
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    body = response.content.decode()
+    assert body.splitlines()[0].startswith("name,phone,email,status")
+    assert "'=cmd()" in body  # formulas are defused for spreadsheets
+
+
+def test_merge_action_moves_calls_and_appointments_to_the_oldest_lead(admin_client):
+    from tests.appointments.factories import AppointmentFactory
+    from tests.leads.factories import LeadFactory
+
+    oldest = LeadFactory(name="Dana W", email="")
+    duplicate = LeadFactory(business=oldest.business, name="", email="dana@example.com")
+    call = CallFactory(business=oldest.business, lead=duplicate)
+    visit = AppointmentFactory(business=oldest.business, lead=duplicate)
+    admin_client.post(
+        reverse("admin:leads_lead_changelist"),
+        {"action": "merge_duplicates", "_selected_action": [oldest.pk, duplicate.pk]},
+    )
+    assert not Lead.objects.filter(pk=duplicate.pk).exists()
+    oldest.refresh_from_db()
+    call.refresh_from_db()
+    visit.refresh_from_db()
+    assert (call.lead_id, visit.lead_id) == (oldest.pk, oldest.pk)
+    assert oldest.email == "dana@example.com"
+
+
+def test_lead_page_shows_its_calls_appointments_and_notifications(admin_client):
+    from tests.calls.factories import CallFactory
+    from tests.notifications.factories import NotificationFactory
+
+    lead = LeadFactory()
+    CallFactory(business=lead.business, lead=lead, summary="Asked about balayage")
+    AppointmentFactory(business=lead.business, lead=lead)
+    NotificationFactory(business=lead.business, lead=lead, kind="booking_confirmation")
+    page = admin_client.get(
+        reverse("admin:leads_lead_change", args=[lead.pk])
+    ).content.decode()
+    assert "Asked about balayage" in page
+    assert "booking_confirmation" in page
+    assert "Stylist" in page  # the appointment's provider
+
+
+def test_the_lead_list_costs_the_same_queries_at_any_size(
+    admin_client, django_assert_max_num_queries
+):
+    from tests.leads.factories import LeadFactory
+
+    business_lead = LeadFactory()
+    with django_assert_max_num_queries(20) as few:
+        _changelist(admin_client)
+    for lead in LeadFactory.create_batch(30, business=business_lead.business):
+        CallFactory(business=lead.business, lead=lead)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        _changelist(admin_client)

@@ -222,3 +222,55 @@ def test_open_callback_requests(business):
     CallbackRequestFactory(business=business, status=CallbackRequest.Status.DONE)
 
     assert list(CallbackRequest.objects.open()) == [open_one]
+
+
+def test_move_leads_changes_only_those_not_already_there_and_stamps_contact():
+
+    waiting = LeadFactory(status=Lead.Status.NEW)
+    already = LeadFactory(status=Lead.Status.CONTACTED)
+    moved = lead_services.move_leads(
+        Lead.objects.filter(pk__in=[waiting.pk, already.pk]),
+        status=Lead.Status.CONTACTED,
+    )
+    assert moved == 1
+    waiting.refresh_from_db()
+    assert waiting.last_contacted_at is not None
+
+
+def test_merge_leads_keeps_the_best_of_both_and_moves_everything():
+
+    survivor = LeadFactory(
+        name="Dana", email="", phone="", score=40, status=Lead.Status.NEW
+    )
+    duplicate = LeadFactory(
+        business=survivor.business,
+        name="Dana Whitfield",
+        email="dana@example.com",
+        phone="+15125550187",
+        score=80,
+        status=Lead.Status.BOOKED,
+        notes="Wants a June wedding trial",
+    )
+    call = CallFactory(business=survivor.business, lead=duplicate)
+    callback = CallbackRequest.objects.create(
+        business=survivor.business, lead=duplicate, message="Call me"
+    )
+    merged = lead_services.merge_leads(survivor, duplicates=[duplicate])
+    assert merged.name == "Dana"  # staff's value stays
+    assert (merged.email, merged.phone, merged.score) == (
+        "dana@example.com",
+        "+15125550187",
+        80,
+    )
+    assert merged.status == Lead.Status.BOOKED
+    assert "Wants a June wedding trial" in merged.notes
+    call.refresh_from_db()
+    callback.refresh_from_db()
+    assert call.lead_id == callback.lead_id == merged.pk
+    assert not Lead.objects.filter(pk=duplicate.pk).exists()
+
+
+def test_merge_leads_refuses_leads_of_two_businesses():
+
+    with pytest.raises(ValueError):
+        lead_services.merge_leads(LeadFactory(), duplicates=[LeadFactory()])
