@@ -55,7 +55,6 @@ def _changelist(admin_client, query=""):
 
 
 def test_lead_list_shows_formatted_phone_last_call_and_next_appointment(admin_client):
-    import datetime as dt
 
     from tests.calls.factories import CallFactory
 
@@ -134,7 +133,6 @@ def test_merge_action_moves_calls_and_appointments_to_the_oldest_lead(admin_clie
 
 def test_lead_page_shows_its_calls_appointments_and_notifications(admin_client):
     from tests.calls.factories import CallFactory
-    from tests.notifications.factories import NotificationFactory
 
     lead = LeadFactory()
     CallFactory(business=lead.business, lead=lead, summary="Asked about balayage")
