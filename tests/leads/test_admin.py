@@ -56,8 +56,6 @@ def _changelist(admin_client, query=""):
 
 def test_lead_list_shows_formatted_phone_last_call_and_next_appointment(admin_client):
 
-    from tests.calls.factories import CallFactory
-
     lead = LeadFactory(name="Dana Whitfield", phone="+15125550187")
     CallFactory(business=lead.business, lead=lead)
     AppointmentFactory(
@@ -94,7 +92,6 @@ def test_score_band_filter(admin_client):
 
 
 def test_pipeline_actions_and_csv_export(admin_client):
-    from tests.leads.factories import LeadFactory
 
     lead = LeadFactory(name="=cmd()", status=Lead.Status.NEW)
     url = reverse("admin:leads_lead_changelist")
@@ -112,8 +109,6 @@ def test_pipeline_actions_and_csv_export(admin_client):
 
 
 def test_merge_action_moves_calls_and_appointments_to_the_oldest_lead(admin_client):
-    from tests.appointments.factories import AppointmentFactory
-    from tests.leads.factories import LeadFactory
 
     oldest = LeadFactory(name="Dana W", email="")
     duplicate = LeadFactory(business=oldest.business, name="", email="dana@example.com")
@@ -132,7 +127,6 @@ def test_merge_action_moves_calls_and_appointments_to_the_oldest_lead(admin_clie
 
 
 def test_lead_page_shows_its_calls_appointments_and_notifications(admin_client):
-    from tests.calls.factories import CallFactory
 
     lead = LeadFactory()
     CallFactory(business=lead.business, lead=lead, summary="Asked about balayage")
@@ -149,7 +143,6 @@ def test_lead_page_shows_its_calls_appointments_and_notifications(admin_client):
 def test_the_lead_list_costs_the_same_queries_at_any_size(
     admin_client, django_assert_max_num_queries
 ):
-    from tests.leads.factories import LeadFactory
 
     business_lead = LeadFactory()
     with django_assert_max_num_queries(20) as few:
