@@ -89,18 +89,30 @@ class FakeVapi:
         self.calls: dict[str, dict[str, Any]] = {}
         self.patches: list[tuple[str, dict[str, Any]]] = []
         self.call_queries: list[dict[str, str]] = []
+        # Set to make every request fail this way (an outage, a revoked key).
+        self.failure: httpx.Response | None = None
         self.router = router
-        router.get(url__regex=rf"{API_URL}/phone-number/(?P<id>[^/]+)$").mock(
-            side_effect=self._get_phone_number
+        number = rf"{API_URL}/phone-number/(?P<id>[^/]+)$"
+        router.get(url__regex=number).mock(side_effect=self._up(self._get_phone_number))
+        router.patch(url__regex=number).mock(
+            side_effect=self._up(self._patch_phone_number)
         )
-        router.patch(url__regex=rf"{API_URL}/phone-number/(?P<id>[^/]+)$").mock(
-            side_effect=self._patch_phone_number
+        router.get(f"{API_URL}/phone-number").mock(
+            side_effect=self._up(self._list_phone_numbers)
         )
-        router.get(f"{API_URL}/phone-number").mock(side_effect=self._list_phone_numbers)
-        router.get(f"{API_URL}/call").mock(side_effect=self._list_calls)
+        router.get(f"{API_URL}/call").mock(side_effect=self._up(self._list_calls))
         router.get(url__regex=rf"{API_URL}/call/(?P<id>[^/]+)$").mock(
-            side_effect=self._get_call
+            side_effect=self._up(self._get_call)
         )
+
+    def fail(self, status: int, body: dict[str, Any] | None = None) -> None:
+        self.failure = httpx.Response(status, json=body or error_body(status))
+
+    def _up(self, handler):
+        def respond(request: httpx.Request, **kwargs: Any) -> httpx.Response:
+            return self.failure or handler(request, **kwargs)
+
+        return respond
 
     def add_phone_number(self, number: dict[str, Any]) -> dict[str, Any]:
         self.phone_numbers[number["id"]] = number
