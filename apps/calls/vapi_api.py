@@ -87,6 +87,10 @@ class VapiClient:
         """GET /phone-number: the org's numbers, at most `limit` (the API has no cursor)."""
         return self._request("GET", "/phone-number", params={"limit": limit})
 
+    def create_phone_number(self, body: JSON) -> JSON:
+        """POST /phone-number: buy or import a number (body discriminated by provider)."""
+        return self._request("POST", "/phone-number", json=body)
+
     def update_phone_number(self, phone_number_id: str, patch: JSON) -> JSON:
         """PATCH /phone-number/{id} with only the fields to change; returns the updated number."""
         return self._request("PATCH", f"/phone-number/{phone_number_id}", json=patch)

@@ -86,6 +86,21 @@ class PhoneNumberChange:
         return [f"{self.title}:", *(f"  {change}" for change in self.changes)]
 
 
+@dataclass(frozen=True)
+class NewPhoneNumber:
+    """A free VAPI number to create for a business that has none on file."""
+
+    business: Business
+    body: JSON  # the POST /phone-number body
+
+    def describe(self) -> list[str]:
+        return [
+            f"{self.business.slug}: no VAPI phone number on file:",
+            f"  create a free VAPI number in area code "
+            f"{self.body['numberDesiredAreaCode']} -> {self.body['server']['url']}",
+        ]
+
+
 def check_webhook_settings() -> None:
     """Raise VapiSyncError unless VAPI_SERVER_URL and VAPI_CREDENTIAL_ID are usable."""
     path = reverse("calls:vapi-webhook")
@@ -148,6 +163,37 @@ def apply_phone_number_sync(
         logger.info("VAPI phone number %s synced", number.vapi_phone_number_id)
         applied.append(change)
     return applied
+
+
+def plan_phone_number_creation(
+    business: Business, *, area_code: str
+) -> NewPhoneNumber | None:
+    """A free VAPI number (US area code) set up for Roxy, if the business has no number."""
+    check_webhook_settings()
+    if business.phone_numbers.exists():
+        return None
+    body = {
+        "provider": "vapi",
+        "numberDesiredAreaCode": area_code,
+        "name": business.name[:40],
+        **{
+            k: v for k, v in desired_phone_number(business, {}).items() if v is not None
+        },
+    }
+    return NewPhoneNumber(business, body)
+
+
+def create_phone_number(new: NewPhoneNumber, *, client: VapiClient) -> VapiPhoneNumber:
+    """Create the number on VAPI and record it for the business. Each call makes a new one."""
+    created = client.create_phone_number(new.body)
+    number = VapiPhoneNumber.objects.create(
+        business=new.business,
+        vapi_phone_number_id=created["id"],
+        number=_vapi_e164(created),
+        label=created.get("name", "")[:80],
+    )
+    logger.info("VAPI phone number %s created", number.vapi_phone_number_id)
+    return number
 
 
 def _plan_number(number: VapiPhoneNumber, *, client: VapiClient) -> PhoneNumberChange:

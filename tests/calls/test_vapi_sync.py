@@ -198,6 +198,41 @@ def test_unusable_webhook_settings_stop_the_plan_before_any_request(
     assert not fake_vapi.router.calls
 
 
+def test_a_business_without_a_number_gets_a_free_vapi_number_set_up_for_roxy(
+    fake_vapi,
+    client,
+):
+    business = BusinessFactory(
+        slug="new-salon", name="New Salon", transfer_number="+15125550100"
+    )
+
+    new = vapi_sync.plan_phone_number_creation(business, area_code="512")
+    number = vapi_sync.create_phone_number(new, client=client)
+
+    assert fake_vapi.created == [
+        {
+            "provider": "vapi",
+            "numberDesiredAreaCode": "512",
+            "name": "New Salon",
+            "server": {
+                "url": SERVER_URL,
+                "credentialId": CREDENTIAL_ID,
+                "timeoutSeconds": 20,
+            },
+            "fallbackDestination": {"type": "number", "number": "+15125550100"},
+        }
+    ]
+    assert number.business == business
+    assert number.number == "+15125550001"
+    assert number.vapi_phone_number_id in fake_vapi.phone_numbers
+    again = vapi_sync.plan_phone_number_sync(business, client=client)
+    assert [change.is_in_sync for change in again] == [True]
+
+
+def test_a_business_with_a_number_gets_no_new_one(vapi_api_settings, salon):
+    assert vapi_sync.plan_phone_number_creation(salon, area_code="512") is None
+
+
 # --- End-of-call reports ---
 
 NOW = timezone.now()

@@ -109,3 +109,28 @@ def test_a_rejected_key_is_an_error(fake_vapi, salon):
 
     with pytest.raises(CommandError, match="answered 401: Invalid Key"):
         sync()
+
+
+def test_create_missing_creates_a_number_for_a_business_without_one(fake_vapi):
+    BusinessFactory(slug="new-salon")
+
+    dry = sync("--create-missing", "512", "--dry-run")
+    assert fake_vapi.created == []
+    lines = sync("--create-missing", "512")
+
+    assert dry[-1] == (
+        "Would update 0 of 0 VAPI phone number(s) for 1 business(es); "
+        "0 already in sync; would create 1."
+    )
+    assert lines[:2] == [
+        "new-salon: no VAPI phone number on file:",
+        f"  create a free VAPI number in area code 512 -> {SERVER_URL}",
+    ]
+    assert lines[-1].endswith("0 already in sync; created 1.")
+    assert len(fake_vapi.created) == 1
+    assert sync("--create-missing", "512")[-1].endswith("1 already in sync.")
+
+
+def test_create_missing_needs_an_area_code(fake_vapi):
+    with pytest.raises(CommandError, match="3-digit area code"):
+        sync("--create-missing", "austin")

@@ -88,6 +88,7 @@ class FakeVapi:
         self.phone_numbers: dict[str, dict[str, Any]] = {}
         self.calls: dict[str, dict[str, Any]] = {}
         self.patches: list[tuple[str, dict[str, Any]]] = []
+        self.created: list[dict[str, Any]] = []
         self.call_queries: list[dict[str, str]] = []
         # Set to make every request fail this way (an outage, a revoked key).
         self.failure: httpx.Response | None = None
@@ -99,6 +100,9 @@ class FakeVapi:
         )
         router.get(f"{API_URL}/phone-number").mock(
             side_effect=self._up(self._list_phone_numbers)
+        )
+        router.post(f"{API_URL}/phone-number").mock(
+            side_effect=self._up(self._create_phone_number)
         )
         router.get(f"{API_URL}/call").mock(side_effect=self._up(self._list_calls))
         router.get(url__regex=rf"{API_URL}/call/(?P<id>[^/]+)$").mock(
@@ -139,6 +143,23 @@ class FakeVapi:
             else:
                 number[key] = copy.deepcopy(value)
         return httpx.Response(200, json=number)
+
+    def _create_phone_number(self, request: httpx.Request) -> httpx.Response:
+        """A free VAPI number: VAPI picks the digits in the desired area code."""
+        body = json.loads(request.content)
+        n = len(self.phone_numbers) + 1
+        number = {
+            "id": f"00000000-0000-4000-8000-{n:012d}",
+            "orgId": "8c2f1e4a-5b3d-4e6f-9a7b-1c2d3e4f5a6b",
+            "status": "active",
+            "number": f"+1{body['numberDesiredAreaCode']}555{n:04d}",
+            "createdAt": "2025-03-14T16:00:00.000Z",
+            "updatedAt": "2025-03-14T16:00:00.000Z",
+            **body,
+        }
+        number.pop("numberDesiredAreaCode")
+        self.created.append(body)
+        return httpx.Response(201, json=self.add_phone_number(number))
 
     def _list_phone_numbers(self, request: httpx.Request) -> httpx.Response:
         limit = int(request.url.params.get("limit", 100))
