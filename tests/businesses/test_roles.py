@@ -12,7 +12,10 @@ def _codenames(group_name):
 
 
 def test_migrate_ships_both_staff_groups():
-    assert set(Group.objects.values_list("name", flat=True)) >= {roles.FRONT_DESK, roles.MANAGER}
+    assert set(Group.objects.values_list("name", flat=True)) >= {
+        roles.FRONT_DESK,
+        roles.MANAGER,
+    }
 
 
 def test_front_desk_works_leads_and_appointments_but_not_business_settings():

@@ -15,7 +15,9 @@ def _groups(user):
 
 def test_add_member_makes_the_user_staff_in_the_roles_group():
     user = UserFactory(is_staff=False)
-    business_services.add_member(BusinessFactory(), user=user, role=Membership.Role.FRONT_DESK)
+    business_services.add_member(
+        BusinessFactory(), user=user, role=Membership.Role.FRONT_DESK
+    )
     user.refresh_from_db()
     assert user.is_staff
     assert _groups(user) == {roles.FRONT_DESK}
@@ -23,8 +25,12 @@ def test_add_member_makes_the_user_staff_in_the_roles_group():
 
 def test_the_highest_role_anywhere_decides_the_group():
     user = UserFactory()
-    business_services.add_member(BusinessFactory(), user=user, role=Membership.Role.FRONT_DESK)
-    business_services.add_member(BusinessFactory(), user=user, role=Membership.Role.MANAGER)
+    business_services.add_member(
+        BusinessFactory(), user=user, role=Membership.Role.FRONT_DESK
+    )
+    business_services.add_member(
+        BusinessFactory(), user=user, role=Membership.Role.MANAGER
+    )
     assert _groups(user) == {roles.MANAGER}
 
 

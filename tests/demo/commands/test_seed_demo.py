@@ -37,4 +37,6 @@ def test_the_printed_login_opens_the_admin_on_the_demo_data(client):
 def test_seed_demo_can_add_volume():
     out = io.StringIO()
     call_command("seed_demo", "--leads", "12", stdout=out)
-    assert out.getvalue().strip().endswith("Added 12 leads, 12 calls and 3 appointments.")
+    assert (
+        out.getvalue().strip().endswith("Added 12 leads, 12 calls and 3 appointments.")
+    )
