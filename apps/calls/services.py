@@ -3,6 +3,7 @@
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.utils.module_loading import import_string
 from apps.businesses.models import Business, VapiPhoneNumber
 from apps.calls import vapi
 from apps.calls.models import Call, WebhookEvent
+from apps.core.logging import vapi_call_context
 from apps.core.phones import InvalidPhoneError, normalize_phone
 from apps.leads import services as lead_services
 
@@ -359,3 +361,46 @@ CALL_UPDATES: dict[str, Callable[[Call, vapi.VapiMessage], list[str]]] = {
     # Recorded on the call so that Roxy's handlers can link what they do to it.
     **{message_type: _no_update for message_type in RESPONDERS},
 }
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    replayed: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+def replay_webhook_events(events) -> ReplayReport:
+    """Process stored events again that failed or never finished; others are skipped.
+
+    Idempotent: a processed event is never applied twice, and tool calls keep their
+    once-only ToolInvocation, so replaying the same events again changes nothing.
+    """
+    replayed = failed = skipped = 0
+    for event in events.order_by("received_at", "pk").iterator():
+        if event.status not in (
+            WebhookEvent.Status.FAILED,
+            WebhookEvent.Status.RECEIVED,
+        ):
+            skipped += 1
+            continue
+        with vapi_call_context(event.vapi_call_id):
+            try:
+                message = vapi.parse(event.payload)
+            except vapi.VapiPayloadError as exc:
+                _finish(
+                    event,
+                    WebhookEvent.Status.FAILED,
+                    call=None,
+                    response={},
+                    error=str(exc),
+                )
+                failed += 1
+                continue
+            process_webhook_event(event, message)
+        event.refresh_from_db(fields=["status"])
+        if event.status == WebhookEvent.Status.PROCESSED:
+            replayed += 1
+        else:
+            failed += 1
+    return ReplayReport(replayed, failed, skipped)

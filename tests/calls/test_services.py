@@ -486,3 +486,46 @@ def test_a_redelivered_chatty_message_is_stored_once():
     assert receive("07-transcript") == receive("07-transcript") == {}
 
     assert WebhookEvent.objects.count() == 1
+
+
+def test_replay_processes_a_failed_event_once_and_then_skips_it(salon, responders):
+    responders[vapi.TOOL_CALLS].error = RuntimeError("database blip")
+    receive("04-tool-calls-check-availability")
+    event = WebhookEvent.objects.get(type=vapi.TOOL_CALLS)
+    assert event.status == WebhookEvent.Status.FAILED
+
+    responders[vapi.TOOL_CALLS].error = None
+    report = services.replay_webhook_events(WebhookEvent.objects.filter(pk=event.pk))
+    assert report == services.ReplayReport(replayed=1, failed=0, skipped=0)
+    event.refresh_from_db()
+    assert (event.status, event.error, event.response) == (
+        "processed",
+        "",
+        {"results": []},
+    )
+
+    again = services.replay_webhook_events(WebhookEvent.objects.filter(pk=event.pk))
+    assert again == services.ReplayReport(replayed=0, failed=0, skipped=1)
+    assert len(responders[vapi.TOOL_CALLS].calls) == 2  # the failure and the replay
+
+
+def test_replay_reports_events_that_still_fail(salon, responders):
+    responders[vapi.TOOL_CALLS].error = RuntimeError("still broken")
+    receive("04-tool-calls-check-availability")
+    report = services.replay_webhook_events(WebhookEvent.objects.all())
+    assert report == services.ReplayReport(replayed=0, failed=1, skipped=0)
+    assert "still broken" in WebhookEvent.objects.get().error
+
+
+def test_replay_marks_an_unreadable_stored_payload_failed(salon):
+    event = WebhookEvent.objects.create(
+        type="status-update",
+        dedupe_key="broken",
+        payload={"nope": 1},
+        status="received",
+    )
+    report = services.replay_webhook_events(WebhookEvent.objects.filter(pk=event.pk))
+    assert report.failed == 1
+    event.refresh_from_db()
+    assert event.status == WebhookEvent.Status.FAILED
+    assert "message" in event.error
