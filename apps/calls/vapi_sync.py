@@ -15,7 +15,10 @@ file for a business (see PhoneNumberChange and desired_phone_number):
   VAPI uses it if our `assistant-request` answer fails, instead of hanging up.
 
 The rest of `server` (headers, backoffPlan, static IPs) is kept as it is: the patch
-sends the whole current `server` object with only those fields changed.
+sends the whole current `server` object with only those fields changed. Routing
+fields are unset with JSON null: the spec types them as strings and documents no
+other way to clear them (UNCONFIRMED against the live API; were VAPI to refuse, the
+PATCH fails with VAPI's 400 message and that number is left unchanged).
 """
 
 import datetime as dt

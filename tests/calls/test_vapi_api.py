@@ -15,6 +15,7 @@ from tests.calls.payloads.vapi_api import (
     ended_call,
     error_body,
     phone_number,
+    spec_errors,
 )
 
 # Shared fixtures: a fake VAPI behind respx, and the settings pointing at it.
@@ -193,3 +194,14 @@ def test_the_key_appears_in_no_error_repr_or_log(client, caplog):
     assert API_KEY not in str(caught.value)
     assert API_KEY not in repr(client)
     assert API_KEY not in caplog.text
+
+
+# --- The fixtures are what the published spec describes ---
+
+
+def test_the_call_fixture_is_a_spec_call():
+    assert spec_errors(ended_call(), "Call") == []
+
+
+def test_the_phone_number_fixture_is_a_spec_twilio_number():
+    assert spec_errors(phone_number(), "TwilioPhoneNumber") == []

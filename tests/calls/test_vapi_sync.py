@@ -19,6 +19,7 @@ from tests.calls.payloads.vapi_api import (
     call_in_progress,
     ended_call,
     phone_number,
+    spec_errors,
 )
 
 # Shared fixtures: a fake VAPI behind respx, and the settings pointing at it.
@@ -408,3 +409,33 @@ def test_the_stored_payload_is_the_built_report(fake_vapi, client, salon):
 
     stored = WebhookEvent.objects.get().payload
     assert stored == json.loads(json.dumps(vapi_sync.build_end_of_call_report(call)))
+
+
+# --- What we send VAPI, and store, follows the published spec ---
+
+
+def test_the_patch_body_is_a_spec_update_but_for_the_null_that_unsets_routing(
+    fake_vapi, client, salon
+):
+    fake_vapi.add_phone_number(phone_number())
+
+    [change] = vapi_sync.plan_phone_number_sync(salon, client=client)
+
+    # The spec types assistantId as a string and offers no other way to unset it.
+    assert spec_errors(change.patch, "UpdateTwilioPhoneNumberDTO") == [
+        "['assistantId']: None is not of type 'string'"
+    ]
+
+
+def test_the_create_body_is_a_spec_vapi_number(vapi_api_settings):
+    business = BusinessFactory(transfer_number="+15125550100")
+
+    new = vapi_sync.plan_phone_number_creation(business, area_code="512")
+
+    assert spec_errors(new.body, "CreateVapiPhoneNumberDTO") == []
+
+
+def test_the_built_report_is_a_spec_end_of_call_report():
+    message = vapi_sync.build_end_of_call_report(ended_call())["message"]
+
+    assert spec_errors(message, "ServerMessageEndOfCallReport") == []

@@ -8,14 +8,17 @@ saved assistant on an old server URL.
 
 import copy
 import datetime as dt
+import functools
 import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
+import jsonschema
 import pytest
 import respx
+from django.conf import settings
 
 HERE = Path(__file__).parent
 API_URL = "https://api.vapi.ai"
@@ -24,6 +27,59 @@ SERVER_URL = "https://voicehive.example.com/api/v1/vapi/webhook/"
 CREDENTIAL_ID = "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f"
 PHONE_NUMBER_ID = "3f8e2d1c-7b6a-4c5d-8e9f-0a1b2c3d4e5f"
 CALL_ID = "01959539-0aec-7c3e-9b1d-4f6a2e8c5d17"
+
+
+SPEC = settings.BASE_DIR.parent / "shared" / "vapi" / "openapi" / "api" / "openapi.json"
+
+
+def spec_errors(instance: Any, schema_name: str) -> list[str]:
+    """Where `instance` breaks the published schema `schema_name` (none: it conforms)."""
+    if not SPEC.is_file():
+        pytest.skip(f"The VAPI OpenAPI file is not at {SPEC}.")
+    schema = {
+        "$ref": f"#/components/schemas/{schema_name}",
+        "components": _components(),
+    }
+    errors = jsonschema.Draft7Validator(schema).iter_errors(instance)
+    return [f"{list(e.absolute_path)}: {e.message[:200]}" for e in errors]
+
+
+@functools.cache
+def _components() -> dict[str, Any]:
+    return _relaxed(json.loads(SPEC.read_text())["components"])
+
+
+def _relaxed(node: Any) -> Any:
+    """The spec as JSON Schema, minus its known quirks (see shared/vapi/examples/README.md).
+
+    oneOf becomes anyOf (user and bot messages are otherwise ambiguous); /regex/
+    slashes are stripped; `nullable` becomes a null type; enums are dropped from
+    arrays (serverMessages) and the bogus `type: object` from string enums
+    (BackoffPlan.type).
+    """
+    if isinstance(node, list):
+        return [_relaxed(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "oneOf":
+            out["anyOf"] = _relaxed(value)
+        elif (
+            key == "pattern"
+            and isinstance(value, str)
+            and value[:1] == value[-1:] == "/"
+        ):
+            out[key] = value[1:-1]
+        elif key != "nullable":
+            out[key] = _relaxed(value)
+    if "enum" in out and out.get("type") == "array":
+        del out["enum"]
+    if "enum" in out and out.get("type") == "object":
+        del out["type"]
+    if node.get("nullable") and isinstance(out.get("type"), str):
+        out["type"] = [out["type"], "null"]
+    return out
 
 
 def load(name: str) -> Any:
