@@ -51,7 +51,7 @@ CALL_INTENTS = ["book", "reschedule", "cancel", "question", "lead", "message", "
 def answer_assistant_request(message: VapiMessage, *, business, call) -> dict:
     """The transient assistant for a call to `business`; a refusal or a forward if none."""
     if business is None or not business.is_active:
-        return _unavailable(business)
+        return unavailable_answer(business)
     caller = caller_e164(message.caller_number)
     lead = _known_lead(business, caller)
     profile = load_profile(business, now=timezone.now())
@@ -128,7 +128,8 @@ def build_assistant(
     return assistant
 
 
-def _unavailable(business: Business | None) -> dict:
+def unavailable_answer(business: Business | None) -> dict:
+    """The answer when Roxy can't take this call: the fallback line, or a spoken apology."""
     if settings.VAPI_FALLBACK_TRANSFER_NUMBER:
         # Forward silently: the fallback line answers as itself.
         return {

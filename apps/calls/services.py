@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from apps.businesses.models import Business, VapiPhoneNumber
-from apps.calls import vapi
+from apps.calls import assistant, vapi
 from apps.calls.models import Call, WebhookEvent
 from apps.core.logging import vapi_call_context
 from apps.core.phones import InvalidPhoneError, normalize_phone
@@ -96,7 +96,7 @@ def process_webhook_event(
 
     A failure is recorded on the event and still answered (see fallback_answer).
     """
-    call = None
+    call = business = None
     try:
         with transaction.atomic():
             updated = _update_call(message)
@@ -107,7 +107,7 @@ def process_webhook_event(
     # VAPI must get an answer whatever went wrong; the error stays on the event.
     except Exception as exc:
         logger.exception("VAPI %s failed (event %s)", message.type, event.pk)
-        answer = fallback_answer(message)
+        answer = fallback_answer(message, business=business)
         error = f"{type(exc).__name__}: {exc}"
         _finish(
             event, WebhookEvent.Status.FAILED, call=call, response=answer, error=error
@@ -137,13 +137,13 @@ def find_business(message: vapi.VapiMessage) -> Business | None:
     return number.business if number else None
 
 
-def fallback_answer(message: vapi.VapiMessage) -> dict[str, Any]:
-    """What VAPI gets when the message could not be handled: spoken or tool errors, else {}."""
+def fallback_answer(
+    message: vapi.VapiMessage, *, business: Business | None = None
+) -> dict[str, Any]:
+    """What VAPI gets when the message could not be handled: the fallback line or a
+    spoken apology for a new call, tool errors, else {}."""
     if message.type == vapi.ASSISTANT_REQUEST:
-        return {
-            "error": "Sorry, we can't take your call right now. "
-            "Please call back in a little while."
-        }
+        return assistant.unavailable_answer(business)
     if message.type == vapi.TRANSFER_DESTINATION_REQUEST:
         return {"error": "The transfer could not be set up."}
     if message.type == vapi.FUNCTION_CALL:

@@ -529,3 +529,21 @@ def test_replay_marks_an_unreadable_stored_payload_failed(salon):
     event.refresh_from_db()
     assert event.status == WebhookEvent.Status.FAILED
     assert "message" in event.error
+
+
+def test_a_crashed_assistant_request_forwards_to_the_fallback_line(
+    salon, responders, settings
+):
+    settings.VAPI_FALLBACK_TRANSFER_NUMBER = "+15125550100"
+    responders[vapi.ASSISTANT_REQUEST].error = RuntimeError("boom")
+    answer = receive("01-assistant-request")
+    assert answer["destination"]["number"] == "+15125550100"
+
+
+def test_a_crashed_assistant_request_without_a_fallback_apologises_by_name(
+    salon, responders, settings
+):
+    settings.VAPI_FALLBACK_TRANSFER_NUMBER = ""
+    responders[vapi.ASSISTANT_REQUEST].error = RuntimeError("boom")
+    answer = receive("01-assistant-request")
+    assert answer["error"].startswith(f"Sorry, {salon.name}")
