@@ -6,7 +6,6 @@ marked "skipped"; console email/SMS: alerts are printed, not sent) and does not 
 the doctor.
 """
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -25,8 +24,6 @@ from apps.calls.vapi_api import VapiApiError, VapiClient
 from apps.core import health
 from apps.core.phones import InvalidPhoneError, normalize_phone
 from voicehive.celery import app as celery_app
-
-logger = logging.getLogger(__name__)
 
 CONSOLE_EMAIL_BACKENDS = {
     "django.core.mail.backends.console.EmailBackend",
@@ -202,9 +199,8 @@ def _check_twilio() -> Check:
 
 def check_webhook_secret() -> Check:
     name = "VAPI webhook secret"
-    secrets = [
-        s for s in (settings.VAPI_WEBHOOK_SECRET, settings.VAPI_HMAC_SECRET) if s
-    ]
+    modes = {"bearer": settings.VAPI_WEBHOOK_SECRET, "HMAC": settings.VAPI_HMAC_SECRET}
+    secrets = {mode: secret for mode, secret in modes.items() if secret}
     if not secrets:
         return failed(
             name,
@@ -214,21 +210,13 @@ def check_webhook_secret() -> Check:
             "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`) and put "
             "the same value in the VAPI credential.",
         )
-    if min(len(secret) for secret in secrets) < MIN_SECRET_LENGTH:
+    if min(len(secret) for secret in secrets.values()) < MIN_SECRET_LENGTH:
         return warned(
             name,
             f"A webhook secret is shorter than {MIN_SECRET_LENGTH} characters.",
             "Use a longer random secret (and update the VAPI credential).",
         )
-    modes = [
-        mode
-        for mode, secret in (
-            ("bearer", settings.VAPI_WEBHOOK_SECRET),
-            ("HMAC", settings.VAPI_HMAC_SECRET),
-        )
-        if secret
-    ]
-    return passed(name, " and ".join(modes) + " configured")
+    return passed(name, " and ".join(secrets) + " configured")
 
 
 def check_webhook_url() -> Check:
