@@ -37,6 +37,7 @@ from apps.calls import services as call_services
 from apps.calls import vapi
 from apps.calls.models import WebhookEvent
 from apps.calls.vapi_api import JSON, VapiClient
+from apps.core.logging import vapi_call_context
 from apps.core.phones import InvalidPhoneError, normalize_phone
 
 logger = logging.getLogger(__name__)
@@ -316,7 +317,8 @@ def reconcile_calls(
         seconds=settings.VAPI_RECONCILE_MIN_AGE_SECONDS
     )
     for done, call in enumerate(calls, start=1):
-        _reconcile_one(call, report=report, cutoff=cutoff)
+        with vapi_call_context(str(call.get("id", ""))):
+            _reconcile_one(call, report=report, cutoff=cutoff)
         if progress is not None:
             progress(done, len(calls))
     return report
@@ -402,7 +404,7 @@ def _ingest(message: vapi.VapiMessage) -> str:
     )
     if event.status == WebhookEvent.Status.FAILED:
         return event.error or "processing failed"
-    logger.info("Reconciled the end-of-call report of VAPI call %s", message.call_id)
+    logger.info("Reconciled the end-of-call report from VAPI's API")
     return ""
 
 
