@@ -10,7 +10,6 @@ import math
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 
 from apps.appointments import availability
 from apps.appointments import services as appointment_services
@@ -138,7 +137,7 @@ def reschedule_appointment(args: dict[str, Any], context: ToolContext) -> str:
     provider, start_at, from_slot = booking_args.new_time_from(
         args, context, appointment
     )
-    if not _free_ignoring(appointment, service, provider, start_at, context):
+    if _free_slot(service, provider, start_at, context, ignoring=appointment) is None:
         raise ToolError(
             _unavailable(service, provider, start_at, context, was_offered=from_slot)
         )
@@ -180,36 +179,26 @@ def _free_slot(
     provider: Provider | None,
     start_at: dt.datetime,
     context: ToolContext,
+    *,
+    ignoring: Appointment | None = None,
 ) -> availability.Slot | None:
-    """The slot starting exactly at `start_at` (with anyone when no provider), if free."""
+    """The slot starting exactly at `start_at` (with anyone when no provider), if free.
+
+    `ignoring` leaves out the appointment being moved: a move by less than its
+    length would otherwise overlap itself.
+    """
     if start_at <= context.now:
         raise ToolError(f"{say_when(start_at, context.tz)} has already passed.")
     day = start_at.astimezone(context.tz).date()
     slots = availability.find_free_slots(
-        service, start_date=day, end_date=day, provider=provider, now=context.now
+        service,
+        start_date=day,
+        end_date=day,
+        provider=provider,
+        now=context.now,
+        ignoring=ignoring,
     )
     return next((slot for slot in slots if slot.start_at == start_at), None)
-
-
-def _free_ignoring(
-    appointment: Appointment,
-    service: Service,
-    provider: Provider,
-    start_at: dt.datetime,
-    context: ToolContext,
-) -> bool:
-    """Whether the new time is free if the appointment being moved were not there.
-
-    Moving a booking by less than its length overlaps itself, so the check runs
-    in a savepoint with the appointment marked cancelled, always rolled back.
-    """
-    with transaction.atomic():
-        Appointment.objects.filter(pk=appointment.pk).update(
-            status=Appointment.Status.CANCELLED
-        )
-        free = _free_slot(service, provider, start_at, context) is not None
-        transaction.set_rollback(True)
-    return free
 
 
 def _unavailable(
