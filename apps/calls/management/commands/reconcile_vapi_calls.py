@@ -59,7 +59,12 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(report.summary())
         if report.failed:
-            raise CommandError("Not ingested: " + "; ".join(report.failed))
+            raise CommandError(
+                "Not ingested: "
+                + "; ".join(report.failed)
+                + " (a report stored as failed can be replayed from the admin's "
+                "webhook events)."
+            )
 
     def _progress(self, done: int, total: int) -> None:
         # One line redrawn in place on a terminal; every line is kept in a log file.
