@@ -9,6 +9,7 @@ import datetime as dt
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -65,6 +66,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "voicehive.urls"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default, adopted now
 WSGI_APPLICATION = "voicehive.wsgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -211,6 +213,28 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Every minute: ring the analysis worker again for calls still waiting for
+    # analysis after ANALYSIS_SWEEP_GRACE_SECONDS (the broker was down at hang-up,
+    # or a worker died mid-analysis).
+    "sweep-pending-analyses": {
+        "task": "calls.sweep_pending_analyses",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Every ten minutes: queue reminders for appointments starting within
+    # REMINDER_LEAD_HOURS that have not had one yet.
+    "send-due-reminders": {
+        "task": "appointments.send_due_reminders",
+        "schedule": 600.0,
+        "options": {"expires": 540},
+    },
+    # Hourly, at five past: each business whose local time has reached
+    # DAILY_DIGEST_HOUR gets yesterday's summary, once per local date.
+    "send-daily-digests": {
+        "task": "calls.send_daily_digests",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 3000},
+    },
 }
 
 # --- Email ---
@@ -291,6 +315,28 @@ OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="https://api.openai.com/v1")
 # Below CELERY_TASK_SOFT_TIME_LIMIT; the SDK itself never retries (Celery does).
 OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=60.0)
+
+# --- Post-call pipeline ---
+# A call still waiting for analysis this long after its last enqueue (or claim) is
+# rung again by the sweep. Longer than one analysis attempt (OPENAI_TIMEOUT_SECONDS)
+# plus the retry backoff, so a call being worked on is not rung twice.
+ANALYSIS_SWEEP_GRACE_SECONDS = env.int("ANALYSIS_SWEEP_GRACE_SECONDS", default=180)
+ANALYSIS_SWEEP_BATCH_SIZE = env.int("ANALYSIS_SWEEP_BATCH_SIZE", default=200)
+# A new lead whose call scored at least this moves from "new" to "qualified".
+LEAD_QUALIFIED_SCORE = env.int("LEAD_QUALIFIED_SCORE", default=70)
+# A caller who hangs up within this many seconds, having said at most one thing
+# and with no tool run, counts as a missed call.
+MISSED_CALL_MAX_SECONDS = env.int("MISSED_CALL_MAX_SECONDS", default=20)
+# Staff alerts (new lead, urgent follow-up, missed call) only for calls that ended
+# this recently, so re-running analysis on old calls never alerts about them.
+POST_CALL_ALERT_MAX_AGE_HOURS = env.int("POST_CALL_ALERT_MAX_AGE_HOURS", default=24)
+# Reminders go out this many hours (elapsed time, not wall-clock) before a visit.
+REMINDER_LEAD_HOURS = env.int("REMINDER_LEAD_HOURS", default=24)
+# Local hour (0-23, each business's own time zone) for yesterday's staff digest.
+DAILY_DIGEST_HOUR = env.int("DAILY_DIGEST_HOUR", default=7)
+# Where staff open VoiceHive, e.g. https://app.voicehive.example; staff alerts link
+# to the call or appointment there. Blank leaves the links out.
+SITE_URL = env.str("SITE_URL", default="")
 
 # --- Logging ---
 # Readable lines while developing, one JSON object per line in production;

@@ -59,6 +59,12 @@ def answer_assistant_request(message: VapiMessage, *, business, call) -> dict:
     return {"assistant": build_assistant(profile, caller_number=caller, lead=lead)}
 
 
+def preview_assistant(business: Business) -> dict[str, Any]:
+    """The assistant a new caller to `business` would get right now, for staff to review."""
+    profile = load_profile(business, now=timezone.now())
+    return build_assistant(profile, caller_number="", lead=None)
+
+
 def answer_transfer_destination_request(
     message: VapiMessage, *, business, call
 ) -> dict:
