@@ -66,7 +66,6 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "voicehive.urls"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default, adopted now
 WSGI_APPLICATION = "voicehive.wsgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,6 +1,7 @@
 import json
 
 from django.contrib import admin
+from django.db import models
 from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
 
@@ -46,6 +47,7 @@ class BusinessAdmin(TenantScopedAdmin):
     list_filter = ("is_active", "timezone")
     search_fields = ("name", "slug", "phone")
     prepopulated_fields = {"slug": ("name",)}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = (
         VapiPhoneNumberInline,
         OpeningHoursInline,
