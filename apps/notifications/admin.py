@@ -1,11 +1,12 @@
 from django.contrib import admin
 
+from apps.businesses.tenancy import TenantScopedAdmin
 from apps.notifications import services
 from apps.notifications.models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(TenantScopedAdmin):
     list_display = (
         "created_at",
         "business",
