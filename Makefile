@@ -40,5 +40,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Load benchmark against PostgreSQL (BENCH_DATABASE_URL, default the local
+# voicehive_bench database, which it drops and recreates); see bench/README.md.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var staticfiles db.sqlite3*
