@@ -1,15 +1,13 @@
-import datetime as dt
-import re
-
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from apps.businesses.models import Business
-from apps.calls import vapi, vapi_sync
+from apps.calls import vapi_sync
 from apps.calls.vapi_api import VapiApiError, VapiClient
-
-_AGE = re.compile(r"^(\d+)\s*([mhdw])$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+from apps.core.command_options import (
+    Progress,
+    add_window_arguments,
+    business_from_slug,
+    window,
+)
 
 
 class Command(BaseCommand):
@@ -19,17 +17,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--since",
-            default="24h",
-            help="Start of the window: an age (90m, 24h, 7d, 2w) or an ISO datetime "
-            "(UTC unless it has an offset). Default: 24h.",
-        )
-        parser.add_argument(
-            "--until",
-            default=None,
-            help="End of the window, same formats. Default: now.",
-        )
+        add_window_arguments(parser)
         parser.add_argument(
             "--business", metavar="SLUG", help="Only calls to this business's numbers."
         )
@@ -40,20 +28,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *, since, until, business, dry_run, **_):
-        now = timezone.now()
-        since_at = parse_moment(since, now=now)
-        until_at = parse_moment(until, now=now) if until else now
-        if since_at >= until_at:
-            raise CommandError("--since must be before --until.")
+        since_at, until_at = window(since, until)
         try:
             with VapiClient.from_settings() as client:
                 report = vapi_sync.reconcile_calls(
                     since=since_at,
                     until=until_at,
-                    business=_business(business),
+                    business=business_from_slug(business),
                     dry_run=dry_run,
                     client=client,
-                    progress=self._progress,
+                    progress=Progress(self.stderr, "Checked", "call(s)"),
                 )
         except VapiApiError as exc:
             raise CommandError(str(exc)) from exc
@@ -65,31 +49,3 @@ class Command(BaseCommand):
                 + " (a report stored as failed can be replayed from the admin's "
                 "webhook events)."
             )
-
-    def _progress(self, done: int, total: int) -> None:
-        # One line redrawn in place on a terminal; every line is kept in a log file.
-        ending = "\n" if done == total or not self.stderr.isatty() else ""
-        self.stderr.write(f"\rChecked {done}/{total} call(s)", ending=ending)
-
-
-def parse_moment(value: str, *, now: dt.datetime) -> dt.datetime:
-    """'24h' / '7d' (ago) or an ISO datetime, as an aware datetime."""
-    match = _AGE.match(value.strip().lower())
-    if match:
-        amount, unit = match.groups()
-        return now - dt.timedelta(**{_UNITS[unit]: int(amount)})
-    moment = vapi.parse_datetime(value.strip())
-    if moment is None:
-        raise CommandError(
-            f"{value!r} is neither an age like 24h nor an ISO datetime like 2025-03-14T15:00."
-        )
-    return moment
-
-
-def _business(slug: str | None) -> Business | None:
-    if slug is None:
-        return None
-    business = Business.objects.filter(slug=slug).first()
-    if business is None:
-        raise CommandError(f"No business with slug {slug!r}.")
-    return business
