@@ -5,11 +5,16 @@ notifications for bookings, moves and cancellations can hook in here.
 """
 
 import datetime as dt
+import logging
+from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.appointments import notices
 from apps.appointments.models import Appointment, Provider, Service
+
+logger = logging.getLogger(__name__)
 
 # PostgreSQL's SQLSTATE for an exclusion-constraint violation.
 EXCLUSION_VIOLATION = "23P01"
@@ -49,6 +54,7 @@ def book_appointment(
     appointment.set_times(start_at)
     ensure_no_clash(appointment)
     _save_or_refuse(appointment)
+    _queue_notices(notices.queue_booking_notices, appointment)
     return appointment
 
 
@@ -85,6 +91,7 @@ def reschedule_appointment(
     )
     ensure_no_clash(locked)
     _save_or_refuse(locked)
+    _queue_notices(notices.queue_reschedule_notices, locked, previous_start_at=previous)
     appointment.refresh_from_db()
     return appointment
 
@@ -106,6 +113,7 @@ def cancel_appointment(appointment: Appointment, *, reason: str = "") -> Appoint
     note = f"Cancelled: {reason.strip()}" if reason.strip() else "Cancelled."
     locked.notes = _append_note(locked.notes, note)
     locked.save(update_fields=["status", "cancelled_at", "notes", "updated_at"])
+    _queue_notices(notices.queue_cancellation_notices, locked, reason=reason)
     appointment.refresh_from_db()
     return appointment
 
@@ -184,6 +192,17 @@ def _save_or_refuse(appointment: Appointment) -> None:
             f"{appointment.provider} was just booked at "
             f"{appointment.start_at:%Y-%m-%d %H:%M}."
         ) from exc
+
+
+def _queue_notices(
+    queue: Callable[..., object], appointment: Appointment, **kwargs
+) -> None:
+    """Messages never undo a booking change: a failure is logged, the change stands."""
+    try:
+        with transaction.atomic():
+            queue(appointment, **kwargs)
+    except Exception:
+        logger.exception("Could not queue messages for appointment %s", appointment.pk)
 
 
 def _append_note(notes: str, line: str) -> str:

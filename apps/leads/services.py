@@ -1,12 +1,15 @@
 """Creating and updating leads, and the callback requests Roxy takes for staff."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from apps.core.phones import InvalidPhoneError, normalize_phone
+from apps.core.phones import InvalidPhoneError, format_phone, normalize_phone
 from apps.leads.models import CallbackRequest, Lead
+from apps.notifications import services as notification_services
 
 # How far along the pipeline each status is; a call never moves a lead backwards.
 # LOST is not ranked: a lost lead who calls again is back in play.
@@ -108,7 +111,7 @@ def record_callback_request(
     lead.save()
     if urgency not in CallbackRequest.Urgency.values:
         urgency = CallbackRequest.Urgency.NORMAL
-    return CallbackRequest.objects.create(
+    callback = CallbackRequest.objects.create(
         business=business,
         lead=lead,
         call=call,
@@ -117,6 +120,68 @@ def record_callback_request(
         message=message.strip(),
         urgency=urgency,
     )
+    alert_staff_of_callback(callback)
+    return callback
+
+
+def alert_staff_of_callback(callback: CallbackRequest) -> list:
+    """Queue the staff alert for a callback request: urgent ones by SMS and email,
+    others by email. Idempotent per request; delivery is rung on commit."""
+    urgent = callback.urgency == CallbackRequest.Urgency.URGENT
+    return notification_services.notify_staff(
+        callback.business,
+        kind="callback_request",
+        context={
+            "caller_name": callback.name,
+            "caller_phone": format_phone(callback.callback_number),
+            "reason": callback.message,
+            "admin_url": _admin_url("admin:leads_callbackrequest_change", callback.pk),
+        },
+        dedupe_key=f"callback_request:{callback.pk}",
+        channels=("email", "sms") if urgent else ("email",),
+        lead=callback.lead,
+        call=callback.call,
+    )
+
+
+@transaction.atomic
+def record_call_analysis(
+    lead: Lead,
+    *,
+    name: str = "",
+    email: str = "",
+    interest: str = "",
+    score: int | None = None,
+    score_reason: str = "",
+) -> Lead:
+    """Apply what a call's analysis learnt: fill blank contact fields (staff's values
+    stay), set the score, and move a NEW lead scoring LEAD_QUALIFIED_SCORE or more
+    to QUALIFIED. Returns the updated lead."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    blanks = {
+        "name": " ".join(name.split())[:120],
+        "email": email.strip() if _is_email(email.strip()) else "",
+        "interest": interest.strip()[:200],
+    }
+    changed = [f for f, value in blanks.items() if value and not getattr(lead, f)]
+    for f in changed:
+        setattr(lead, f, blanks[f])
+    if score is not None:
+        lead.score = max(0, min(100, score))
+        lead.score_reason = score_reason.strip()[:300]
+        changed += ["score", "score_reason"]
+        if lead.status == Lead.Status.NEW and score >= settings.LEAD_QUALIFIED_SCORE:
+            lead.status = Lead.Status.QUALIFIED
+            changed.append("status")
+    if changed:
+        lead.save(update_fields=[*changed, "updated_at"])
+    return lead
+
+
+def _admin_url(viewname: str, pk: int) -> str:
+    if not settings.SITE_URL:
+        return ""
+    return settings.SITE_URL.rstrip("/") + reverse(viewname, args=[pk])
 
 
 def resolve_callback_request(callback: CallbackRequest) -> bool:

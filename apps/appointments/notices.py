@@ -1,0 +1,254 @@
+"""Messages about appointments: the caller's confirmations, notices and reminders, and
+the staff's booking and cancellation alerts.
+
+Called inside the booking services' transactions, so each notification row commits
+(or rolls back) with the appointment change; delivery is rung on commit. Callers are
+written to only with their lead's consent, and only at the lead's own phone and email.
+"""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.appointments.models import Appointment
+from apps.core.phones import format_phone
+from apps.notifications import services as notification_services
+from apps.notifications.models import Notification
+
+logger = logging.getLogger(__name__)
+
+EMAIL = Notification.Channel.EMAIL
+SMS = Notification.Channel.SMS
+REMINDER = "appointment_reminder"
+# Caller messages that describe a time; once the time changes, queued ones are stale.
+TIMED_CALLER_KINDS = ("booking_confirmation", "reschedule_notice", REMINDER)
+
+
+def queue_booking_notices(appointment: Appointment) -> list[Notification]:
+    """The caller's confirmation (email with an invite, SMS) and, when Roxy booked it,
+    the staff's new-booking alert. Nothing for appointments already started."""
+    if appointment.start_at <= timezone.now():
+        return []
+    key = f"appointment:{appointment.pk}"
+    notifications = _queue_for_caller(
+        appointment, kind="booking_confirmation", key=f"booking_confirmation:{key}"
+    )
+    if appointment.source_call_id:  # staff booking in the admin know already
+        notifications += notification_services.notify_staff(
+            appointment.business,
+            kind="new_booking",
+            context=_staff_context(appointment),
+            dedupe_key=f"new_booking:{key}",
+            lead=appointment.lead,
+            appointment=appointment,
+            call=appointment.source_call,
+        )
+    return notifications
+
+
+def queue_reschedule_notices(
+    appointment: Appointment, *, previous_start_at: dt.datetime
+) -> list[Notification]:
+    """Withdraw the caller's queued messages about the old time, then send the new one
+    (email with an invite that replaces the old event, SMS)."""
+    withdraw_stale_caller_notices(appointment)
+    if appointment.start_at <= timezone.now():
+        return []
+    changed_at = appointment.updated_at
+    return _queue_for_caller(
+        appointment,
+        kind="reschedule_notice",
+        key=f"reschedule_notice:appointment:{appointment.pk}:{changed_at.timestamp()}",
+        extra={
+            "previous_start_at": previous_start_at,
+            # Calendar apps apply an update only with a higher SEQUENCE than before.
+            "invite_sequence": int(changed_at.timestamp()),
+        },
+    )
+
+
+def queue_cancellation_notices(
+    appointment: Appointment, *, reason: str = ""
+) -> list[Notification]:
+    """Withdraw the caller's queued confirmations and reminders, tell the caller (if the
+    visit was still ahead) and alert staff. Idempotent per appointment."""
+    withdraw_stale_caller_notices(appointment)
+    if appointment.start_at <= timezone.now():
+        return []
+    key = f"appointment:{appointment.pk}"
+    notifications = _queue_for_caller(
+        appointment, kind="cancellation_notice", key=f"cancellation_notice:{key}"
+    )
+    notifications += notification_services.notify_staff(
+        appointment.business,
+        kind="cancellation",
+        context={**_staff_context(appointment), "reason": reason.strip()},
+        dedupe_key=f"cancellation:{key}",
+        lead=appointment.lead,
+        appointment=appointment,
+    )
+    return notifications
+
+
+def send_due_reminders(now: dt.datetime | None = None) -> int:
+    """Queue a reminder for each active appointment starting within REMINDER_LEAD_HOURS
+    (elapsed hours) that has had none, and stamp `reminder_sent_at`. Returns how many
+    appointments were handled. Also withdraws queued reminders that went stale."""
+    now = now or timezone.now()
+    withdrawn = _withdraw_stale_reminders()
+    if withdrawn:
+        logger.info("Withdrew %s stale reminders", withdrawn)
+    handled = 0
+    for appointment_id in due_for_reminder(now).values_list("id", flat=True):
+        handled += queue_reminder(appointment_id, now=now)
+    return handled
+
+
+def due_for_reminder(now: dt.datetime) -> QuerySet[Appointment]:
+    """Active appointments starting within REMINDER_LEAD_HOURS with no reminder yet."""
+    horizon = now + dt.timedelta(hours=settings.REMINDER_LEAD_HOURS)
+    return (
+        Appointment.objects.active()
+        .filter(start_at__gt=now, start_at__lte=horizon, reminder_sent_at__isnull=True)
+        .order_by("start_at")
+    )
+
+
+@transaction.atomic
+def queue_reminder(appointment_id: int, *, now: dt.datetime) -> bool:
+    """Queue one appointment's reminder and stamp it; False if it no longer needs one."""
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("business", "service", "provider", "lead")
+        .filter(pk=appointment_id, reminder_sent_at__isnull=True, start_at__gt=now)
+        .active()
+        .first()
+    )
+    if appointment is None:
+        return False  # reminded, moved past, or cancelled since the query
+    _queue_for_caller(
+        appointment,
+        kind=REMINDER,
+        key=reminder_key(appointment),
+        sms_deadline=appointment.start_at,
+    )
+    appointment.reminder_sent_at = now
+    appointment.save(update_fields=["reminder_sent_at", "updated_at"])
+    return True
+
+
+def reminder_key(appointment: Appointment) -> str:
+    """Per appointment and start time: a moved appointment gets a new reminder."""
+    start = appointment.start_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{REMINDER}:appointment:{appointment.pk}:{start}"
+
+
+def withdraw_stale_caller_notices(appointment: Appointment) -> int:
+    """Delete the caller's not-yet-sent messages about this appointment's old time, so
+    a message deferred by quiet hours never announces a time that no longer holds."""
+    stale = Notification.objects.queued().filter(
+        appointment=appointment, kind__in=TIMED_CALLER_KINDS
+    )
+    withdrawn, _ = stale.delete()
+    if withdrawn:
+        logger.info(
+            "Withdrew %s queued messages about appointment %s",
+            withdrawn,
+            appointment.pk,
+        )
+    return withdrawn
+
+
+def _withdraw_stale_reminders() -> int:
+    """Queued reminders whose appointment was cancelled or moved by any path."""
+    queued = Notification.objects.queued().filter(kind=REMINDER)
+    stale = [
+        n.pk
+        for n in queued.select_related("appointment")
+        if n.appointment is None
+        or not n.appointment.is_active
+        or not n.dedupe_key.startswith(f"{reminder_key(n.appointment)}:")
+    ]
+    withdrawn, _ = Notification.objects.queued().filter(pk__in=stale).delete()
+    return withdrawn
+
+
+def _queue_for_caller(
+    appointment: Appointment,
+    *,
+    kind: str,
+    key: str,
+    extra: dict | None = None,
+    sms_deadline: dt.datetime | None = None,
+) -> list[Notification]:
+    """Email and SMS to the lead, each only with consent; SMS waits out quiet hours,
+    and is dropped if that would take it past `sms_deadline`."""
+    lead = appointment.lead
+    if lead is None:
+        return []
+    context = {**_caller_context(appointment), **(extra or {})}
+    sends = []
+    if lead.has_email_consent and lead.email:
+        sends.append((EMAIL, lead.email))
+    if (
+        lead.has_sms_consent
+        and lead.phone
+        and not _held_past(appointment, sms_deadline)
+    ):
+        sends.append((SMS, lead.phone))
+    return [
+        notification_services.queue_notification(
+            appointment.business,
+            channel=channel,
+            kind=kind,
+            recipient=recipient,
+            context=context,
+            dedupe_key=f"{key}:{channel}",
+            lead=lead,
+            appointment=appointment,
+            respect_quiet_hours=channel == SMS,
+        )
+        for channel, recipient in sends
+    ]
+
+
+def _held_past(appointment: Appointment, deadline: dt.datetime | None) -> bool:
+    if deadline is None:
+        return False
+    now = timezone.now()
+    send_at = notification_services.next_allowed_send_time(
+        now, appointment.business.tzinfo
+    )
+    return send_at >= deadline
+
+
+def _caller_context(appointment: Appointment) -> dict:
+    return {
+        "customer_name": appointment.lead.name if appointment.lead else "",
+        "service_name": appointment.service.name,
+        "provider_name": appointment.provider.name,
+        "start_at": appointment.start_at,
+        "end_at": appointment.end_at,
+    }
+
+
+def _staff_context(appointment: Appointment) -> dict:
+    lead = appointment.lead
+    return {
+        **_caller_context(appointment),
+        "customer_phone": format_phone(lead.phone) if lead and lead.phone else "",
+        "notes": appointment.notes,
+        "admin_url": _admin_url(appointment),
+    }
+
+
+def _admin_url(appointment: Appointment) -> str:
+    if not settings.SITE_URL:
+        return ""
+    path = reverse("admin:appointments_appointment_change", args=[appointment.pk])
+    return settings.SITE_URL.rstrip("/") + path

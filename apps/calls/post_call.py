@@ -1,0 +1,456 @@
+"""After a call: our analysis, what it changes on the lead, and the staff alerts it raises.
+
+The call row is the outbox. The webhook leaves it PENDING, `enqueue_analysis` rings
+the worker (best effort) and `sweep_pending_analyses` rings again for calls left
+pending, so a broker outage delays analysis but never loses it. A worker claims the
+call by stamping `analysis_requested_at` and writes its result only if that stamp is
+still there, so a task delivered twice changes the call, the lead and the alerts once.
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.appointments.models import Service
+from apps.calls import analysis
+from apps.calls.analysis import AnalysisError, CallAnalysis
+from apps.calls.models import Call
+from apps.calls.transcripts import conversation_turns
+from apps.core.phones import format_phone
+from apps.leads import services as lead_services
+from apps.leads.models import Lead
+from apps.notifications import services as notification_services
+
+logger = logging.getLogger(__name__)
+
+# prompt_version of calls whose analysis came from VAPI's end-of-call report.
+VAPI_PROMPT_VERSION = "vapi"
+URGENT_FOLLOW_UPS = frozenset({"high", "urgent"})
+# endedReasons after which Roxy (or a person) finished the call: never "missed".
+FINISHED_REASON_PREFIXES = (
+    "assistant-ended-call",
+    "assistant-said-end-call-phrase",
+    "assistant-forwarded-call",
+    "exceeded-max-duration",
+    "manually-canceled",
+    "voicemail",
+    "twilio-reported-customer-misdialed",
+)
+HUNG_UP = "customer-ended-call"
+ENDED_REASON_TEXT = {
+    HUNG_UP: "the caller hung up",
+    "silence-timed-out": "the line went quiet and the call timed out",
+    "customer-ended-call-during-transfer": "the caller hung up while being transferred",
+}
+BUSINESS_CONTEXT_CHARS = 2_000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one analysis run decided, before it is written."""
+
+    status: str
+    fields: dict[str, Any] = field(default_factory=dict)  # Call fields to save
+    facts: dict[str, Any] = field(default_factory=dict)  # CallAnalysis-shaped
+    error: str = ""
+
+
+def enqueue_analysis(call_id: int) -> bool:
+    """Ring the analysis worker for one call. Never raises: False if the broker is down.
+
+    No publish retries, so an outage costs the webhook milliseconds, not seconds;
+    the call stays PENDING and the sweep rings again.
+    """
+    from apps.calls import tasks  # tasks imports this module
+
+    try:
+        tasks.analyze_call.apply_async((call_id,), retry=False)
+    except Exception:  # any broker/transport failure; the row is the source of truth
+        logger.warning(
+            "Could not enqueue analysis of call %s; the sweep will retry",
+            call_id,
+            exc_info=True,
+        )
+        return False
+    return True
+
+
+def request_reanalysis(
+    calls: QuerySet[Call], *, prompt_version: str | None = None
+) -> int:
+    """Mark ended calls PENDING and ring the worker for each on commit; returns how many.
+
+    With `prompt_version`, calls already COMPLETED with that version are left alone.
+    """
+    calls = calls.filter(status=Call.Status.ENDED)
+    if prompt_version:
+        calls = calls.exclude(
+            analysis_status=Call.AnalysisStatus.COMPLETED,
+            prompt_version=prompt_version,
+        )
+    ids = list(calls.values_list("id", flat=True))
+    now = timezone.now()
+    Call.objects.filter(id__in=ids).update(
+        analysis_status=Call.AnalysisStatus.PENDING,
+        analysis_requested_at=now,
+        analysis_error="",
+        updated_at=now,
+    )
+    for call_id in ids:
+        transaction.on_commit(partial(enqueue_analysis, call_id))
+    return len(ids)
+
+
+def sweep_pending_analyses(now: dt.datetime | None = None) -> int:
+    """Ring again for calls PENDING longer than the grace period; returns how many.
+
+    Stops at the first failed enqueue (the broker is still down; the next sweep
+    tries again). Each rung call starts a new grace period.
+    """
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.ANALYSIS_SWEEP_GRACE_SECONDS)
+    stale = Call.objects.needing_analysis().filter(
+        Q(analysis_requested_at__isnull=True) | Q(analysis_requested_at__lte=cutoff)
+    )
+    ids = list(
+        stale.order_by("analysis_requested_at").values_list("id", flat=True)[
+            : settings.ANALYSIS_SWEEP_BATCH_SIZE
+        ]
+    )
+    rung = 0
+    for call_id in ids:
+        if not enqueue_analysis(call_id):
+            break
+        # Unless a worker has claimed it meanwhile (a fresh stamp), wait a grace again.
+        stale.filter(id=call_id).update(analysis_requested_at=now)
+        rung += 1
+    return rung
+
+
+def analyze_call(call: Call, *, final_attempt: bool = False) -> Call:
+    """Analyse a PENDING call, update its lead and queue staff alerts; once per request.
+
+    OpenAI runs outside any transaction; the result is written in one. Without an API
+    key VAPI's own analysis is used, else the call is SKIPPED with the reason. Raises
+    AnalysisError for a transient failure while retries remain (the call stays
+    PENDING); a permanent one, or a transient one on the `final_attempt`, is FAILED.
+    A call that is not PENDING, or was claimed by a later task, is left alone.
+    """
+    token = _claim(call)
+    if token is None:
+        logger.info("Call %s is not waiting for analysis", call.pk)
+        return _reloaded(call)
+    try:
+        outcome = _analyse(call)
+    except AnalysisError as exc:
+        if not (exc.permanent or final_attempt):
+            _release(call, token, exc)
+            raise
+        outcome = Outcome(Call.AnalysisStatus.FAILED, error=str(exc)[:2000])
+    return _finish(call, token, outcome)
+
+
+def _claim(call: Call) -> dt.datetime | None:
+    """Stamp a PENDING call as ours; the stamp is checked again before writing."""
+    row = (
+        Call.objects.needing_analysis()
+        .filter(pk=call.pk)
+        .values("analysis_requested_at")
+        .first()
+    )
+    if row is None:
+        return None
+    token = timezone.now()
+    claimed = (
+        Call.objects.needing_analysis()
+        .filter(pk=call.pk, analysis_requested_at=row["analysis_requested_at"])
+        .update(analysis_requested_at=token)
+    )
+    return token if claimed else None
+
+
+def _release(call: Call, token: dt.datetime, exc: AnalysisError) -> None:
+    """Keep the call PENDING for the task's retry, with the error visible meanwhile."""
+    Call.objects.filter(
+        pk=call.pk,
+        analysis_status=Call.AnalysisStatus.PENDING,
+        analysis_requested_at=token,
+    ).update(
+        analysis_error=f"Will retry: {exc}"[:2000],
+        analysis_requested_at=timezone.now(),  # the sweep waits a full grace again
+    )
+    logger.warning("Analysis of call %s failed, will retry: %s", call.pk, exc)
+
+
+def _analyse(call: Call) -> Outcome:
+    if not _caller_spoke(call):
+        return Outcome(Call.AnalysisStatus.SKIPPED, error="The caller said nothing.")
+    if not analysis.is_configured():
+        return _vapi_outcome(call) or Outcome(
+            Call.AnalysisStatus.SKIPPED,
+            error="OPENAI_API_KEY is not set and VAPI sent no analysis.",
+        )
+    result = analysis.analyze_transcript(
+        call.transcript,
+        business_name=call.business.name if call.business else "the business",
+        business_context=_business_context(call.business),
+        messages=call.messages or None,
+    )
+    return _openai_outcome(result)
+
+
+def _openai_outcome(result: CallAnalysis) -> Outcome:
+    facts = result.to_dict()
+    return Outcome(
+        Call.AnalysisStatus.COMPLETED,
+        fields={
+            "summary": result.summary,
+            "intent": result.intent,
+            "sentiment": result.sentiment,
+            "lead_score": result.lead_score,
+            "analysis": facts,
+            "analysis_usage": {**result.usage, "model": result.model},
+            "prompt_version": result.prompt_version,
+        },
+        facts=facts,
+    )
+
+
+def _vapi_outcome(call: Call) -> Outcome | None:
+    """VAPI's summary and structured data, mapped onto our fields where they fit."""
+    data = (
+        call.vapi_structured_data if isinstance(call.vapi_structured_data, dict) else {}
+    )
+    summary = call.vapi_summary.strip()
+    if not summary and not data:
+        return None
+    intent = _pick(data, "intent")
+    urgency = _pick(data, "follow_up_urgency")
+    facts = {
+        "source": VAPI_PROMPT_VERSION,
+        "summary": summary,
+        "intent": intent if intent in analysis.INTENTS else "",
+        "caller_name": _pick(data, "caller_name", "customer_name", "name"),
+        "caller_email": _email_or_blank(
+            _pick(data, "caller_email", "customer_email", "email")
+        ),
+        "service_of_interest": _pick(
+            data, "service_of_interest", "lead_interest", "interest", "service"
+        ),
+        "follow_up_urgency": urgency if urgency in analysis.URGENCIES else "",
+    }
+    fields = {
+        "summary": summary,
+        "intent": facts["intent"],
+        "sentiment": "",
+        "lead_score": None,
+        "analysis": facts,
+        "analysis_usage": {},
+        "prompt_version": VAPI_PROMPT_VERSION,
+    }
+    return Outcome(Call.AnalysisStatus.COMPLETED, fields=fields, facts=facts)
+
+
+def _finish(call: Call, token: dt.datetime, outcome: Outcome) -> Call:
+    """Write the outcome, the lead and the alerts in one transaction, if still ours."""
+    with transaction.atomic():
+        locked = (
+            Call.objects.select_for_update(of=("self",))
+            .select_related("business", "lead")
+            .filter(
+                pk=call.pk,
+                analysis_status=Call.AnalysisStatus.PENDING,
+                analysis_requested_at=token,
+            )
+            .first()
+        )
+        if locked is None:
+            logger.info("Call %s was claimed again meanwhile; result dropped", call.pk)
+            return _reloaded(call)
+        _save_outcome(locked, outcome)
+        if outcome.status == Call.AnalysisStatus.COMPLETED and locked.lead_id:
+            _apply_to_lead(locked, outcome.facts)
+        queue_call_alerts(locked, facts=outcome.facts)
+    logger.info("Analysis of call %s: %s", call.pk, outcome.status)
+    return locked
+
+
+def _save_outcome(call: Call, outcome: Outcome) -> None:
+    changes = {
+        **outcome.fields,
+        "analysis_status": outcome.status,
+        "analysis_error": outcome.error,
+    }
+    if outcome.status == Call.AnalysisStatus.COMPLETED:
+        changes["analyzed_at"] = timezone.now()
+    for name, value in changes.items():
+        setattr(call, name, value)
+    call.save(update_fields=[*changes, "updated_at"])
+
+
+def _apply_to_lead(call: Call, facts: dict[str, Any]) -> None:
+    lead_services.record_call_analysis(
+        call.lead,
+        name=facts.get("caller_name") or "",
+        email=facts.get("caller_email") or "",
+        interest=facts.get("service_of_interest") or "",
+        score=facts.get("lead_score"),
+        score_reason=facts.get("lead_score_reason") or "",
+    )
+
+
+# --- Staff alerts ---
+
+
+def queue_call_alerts(call: Call, *, facts: dict[str, Any]) -> list:
+    """Queue the staff alerts a finished call warrants; idempotent per call and kind.
+
+    A missed call, else the first call of a new lead; plus an urgent follow-up when
+    the analysis asks for one. Nothing for spam, nor for calls older than
+    POST_CALL_ALERT_MAX_AGE_HOURS (re-analysing old calls stays quiet).
+    """
+    if call.business is None or facts.get("intent") == "spam" or _is_old(call):
+        return []
+    kinds = []
+    if is_missed_call(call):
+        kinds.append("missed_call")
+    elif is_first_call_of_new_lead(call):
+        kinds.append("new_lead")
+    if facts.get("follow_up_urgency") in URGENT_FOLLOW_UPS:
+        kinds.append("urgent_follow_up")
+    context = _alert_context(call, facts)
+    return [
+        notification
+        for kind in kinds
+        for notification in notification_services.notify_staff(
+            call.business,
+            kind=kind,
+            context=context,
+            dedupe_key=f"{kind}:call:{call.pk}",
+            lead=call.lead,
+            call=call,
+        )
+    ]
+
+
+def is_missed_call(call: Call) -> bool:
+    """Nobody was served: no tool ran, and the call failed, went quiet or was cut short.
+
+    VAPI's endedReason is an open set, so anything not known to be a finished call
+    counts as missed; a hang-up counts when the caller said nothing, or said at most
+    one thing within MISSED_CALL_MAX_SECONDS. Anonymous calls can't be called back.
+    """
+    if not call.caller_number or _used_tools(call):
+        return False
+    reason = call.ended_reason
+    if reason.startswith(FINISHED_REASON_PREFIXES):
+        return False
+    if reason != HUNG_UP:
+        return True
+    said = _caller_turns(call)
+    short = (call.duration_seconds or 0) < settings.MISSED_CALL_MAX_SECONDS
+    return said == 0 or (short and said <= 1)
+
+
+def is_first_call_of_new_lead(call: Call) -> bool:
+    """The call created its lead: an inbound-call lead with no earlier call."""
+    lead = call.lead
+    if lead is None or lead.source != Lead.Source.INBOUND_CALL:
+        return False
+    earlier = Call.objects.filter(lead=lead, created_at__lt=call.created_at)
+    return not earlier.exclude(pk=call.pk).exists()
+
+
+def _alert_context(call: Call, facts: dict[str, Any]) -> dict[str, Any]:
+    lead = call.lead
+    return {
+        "caller_name": facts.get("caller_name") or (lead.name if lead else ""),
+        "caller_phone": format_phone(call.caller_number) if call.caller_number else "",
+        "caller_email": facts.get("caller_email") or (lead.email if lead else ""),
+        "service_of_interest": facts.get("service_of_interest") or "",
+        "lead_score": facts.get("lead_score"),
+        "lead_score_reason": facts.get("lead_score_reason") or "",
+        "summary": facts.get("summary") or call.vapi_summary,
+        "action_items": facts.get("action_items") or [],
+        "urgency": facts.get("follow_up_urgency") or "",
+        "called_at": call.started_at or call.created_at,
+        "ended_reason": ENDED_REASON_TEXT.get(
+            call.ended_reason, call.ended_reason.replace("-", " ")
+        ),
+        "admin_url": admin_url("admin:calls_call_change", call.pk),
+    }
+
+
+def admin_url(viewname: str, pk: int) -> str:
+    """An absolute link into the staff admin, or "" when SITE_URL is not set."""
+    if not settings.SITE_URL:
+        return ""
+    return settings.SITE_URL.rstrip("/") + reverse(viewname, args=[pk])
+
+
+def _is_old(call: Call) -> bool:
+    ended = call.ended_at or call.created_at
+    max_age = dt.timedelta(hours=settings.POST_CALL_ALERT_MAX_AGE_HOURS)
+    return ended < timezone.now() - max_age
+
+
+# --- Reading the call ---
+
+
+def _caller_spoke(call: Call) -> bool:
+    return _caller_turns(call) > 0
+
+
+def _caller_turns(call: Call) -> int:
+    turns = conversation_turns(call.messages, call.transcript)
+    return sum(1 for turn in turns if turn.kind == "caller" and turn.text.strip())
+
+
+def _used_tools(call: Call) -> bool:
+    if call.tool_invocations.exists():
+        return True
+    return any(turn.kind == "tool" for turn in conversation_turns(call.messages))
+
+
+def _business_context(business) -> str:
+    """What the analyst should know about the business: its services and notes."""
+    if business is None:
+        return ""
+    services = Service.objects.filter(business=business, is_active=True)
+    names = ", ".join(services.order_by("name").values_list("name", flat=True))
+    parts = [
+        f"Services: {names}." if names else "",
+        business.extra_instructions.strip(),
+    ]
+    return "\n".join(p for p in parts if p)[:BUSINESS_CONTEXT_CHARS]
+
+
+def _pick(data: dict, *keys: str) -> str:
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
+
+
+def _email_or_blank(value: str) -> str:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return ""
+    return value.lower()
+
+
+def _reloaded(call: Call) -> Call:
+    call.refresh_from_db()
+    return call
