@@ -150,6 +150,8 @@ def analyze_call(call: Call, *, final_attempt: bool = False) -> Call:
     if token is None:
         logger.info("Call %s is not waiting for analysis", call.pk)
         return _reloaded(call)
+    # What the claim saw, not what the caller's instance held when it was loaded.
+    call = Call.objects.select_related("business", "lead").get(pk=call.pk)
     try:
         outcome = _analyse(call)
     except AnalysisError as exc:

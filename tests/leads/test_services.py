@@ -6,6 +6,7 @@ import pytest
 from apps.core.phones import InvalidPhoneError
 from apps.leads import services as lead_services
 from apps.leads.models import CallbackRequest, Lead
+from apps.notifications.models import Notification
 from tests.businesses.factories import BusinessFactory
 from tests.calls.factories import CallFactory
 from tests.leads.factories import CallbackRequestFactory, LeadFactory
@@ -274,3 +275,66 @@ def test_merge_leads_refuses_leads_of_two_businesses():
 
     with pytest.raises(ValueError):
         lead_services.merge_leads(LeadFactory(), duplicates=[LeadFactory()])
+
+
+# --- Staff alerts for callback requests, and what a call's analysis teaches ---
+
+
+@pytest.mark.parametrize(
+    ("urgency", "channels"),
+    [("urgent", ["email", "sms"]), ("normal", ["email"]), ("low", ["email"])],
+)
+def test_a_callback_request_alerts_staff_urgent_ones_by_text_too(
+    business, urgency, channels
+):
+    call = CallFactory(business=business)
+    callback = lead_services.record_callback_request(
+        business,
+        callback_number="(512) 555-0187",
+        message="Please call about the bridal package.",
+        name="Dana Whitfield",
+        urgency=urgency,
+        call=call,
+    )
+
+    alerts = Notification.objects.filter(kind="callback_request").order_by("channel")
+    assert [a.channel for a in alerts] == channels
+    email = alerts[0]
+    assert email.subject == "Please call back: Dana Whitfield"
+    assert "Phone: (512) 555-0187" in email.body
+    assert "About: Please call about the bridal package." in email.body
+    assert (email.lead, email.call) == (callback.lead, call)
+    assert email.dedupe_key.startswith(f"callback_request:{callback.pk}:email:")
+
+
+def test_record_call_analysis_fills_blanks_and_keeps_staff_values(business, settings):
+    settings.LEAD_QUALIFIED_SCORE = 70
+    lead = LeadFactory(business=business, name="Dana W.", email="", interest="")
+
+    lead = lead_services.record_call_analysis(
+        lead,
+        name="Dana Whitfield",
+        email="dana@example.com",
+        interest="bridal",
+        score=75,
+        score_reason="A wedding party of six.",
+    )
+
+    lead.refresh_from_db()
+    assert (lead.name, lead.email, lead.interest) == (
+        "Dana W.",
+        "dana@example.com",
+        "bridal",
+    )
+    assert (lead.score, lead.score_reason) == (75, "A wedding party of six.")
+    assert lead.status == Lead.Status.QUALIFIED
+
+
+def test_record_call_analysis_ignores_a_bad_email_and_a_missing_score(business):
+    lead = LeadFactory(business=business, email="")
+
+    lead_services.record_call_analysis(lead, email="dana at example", score=None)
+
+    lead.refresh_from_db()
+    assert lead.email == "" and lead.score is None
+    assert lead.status == Lead.Status.NEW
