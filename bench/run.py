@@ -338,11 +338,29 @@ def profile_all(chosen: list, requests: int) -> None:
     from bench.profiling import profile_scenario
 
     reports = [
-        profile_scenario(scenario, requests=requests, auth=f"Bearer {WEBHOOK_SECRET}")
+        profile_scenario(
+            scenario,
+            requests=requests,
+            auth=f"Bearer {WEBHOOK_SECRET}",
+            save_to=RESULTS,
+        )
         for scenario in chosen
     ]
     (RESULTS / "profile.txt").write_text("\n\n".join(reports))
     say("\n\n".join(reports))
+
+
+def wait_for_quiet(limit: float) -> None:
+    """Wait (at most `limit` seconds) for 5 quiet seconds: other work skews the figures."""
+    from bench.load import background_share
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        busy = asyncio.run(background_share(5))
+        if busy < 0.2:
+            return
+        say(f"Machine {busy:.0%} busy with other work; waiting...")
+    say("Still busy; measuring anyway (see the bg column).")
 
 
 def machine_info() -> dict:
@@ -374,6 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     tenants, bookings = prepare(args, rng)
     from bench import scenarios as s
 
+    if args.wait_quiet:
+        wait_for_quiet(args.wait_quiet)
     with Gunicorn(args, env) as server:
         say(f"gunicorn: {' '.join(server.command[1:9])} (pid {server.process.pid})")
         request_templates = {
