@@ -58,6 +58,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--live-calls", type=int, default=18000, help="calls in progress, all tenants")
     add("--only", nargs="*", help="scenarios to run (the baseline always runs)")
     add(
+        "--wait-quiet",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="first wait up to this long for the machine to be idle (<20%% busy)",
+    )
+    add(
         "--profile",
         type=int,
         default=0,
