@@ -17,7 +17,7 @@ from apps.leads.csv_format import CsvRow
 from apps.leads.models import Lead
 
 CONSENTS = ("has_sms_consent", "has_email_consent", "has_marketing_consent")
-_LIMITS = {"name": 120, "interest": 200}
+_LIMITS = {"name": 120, "email": 254, "interest": 200}  # the columns' lengths
 _PROGRESS_EVERY = 100  # rows; a line per row would flood an operator's log
 
 
@@ -50,11 +50,15 @@ class ImportReport:
         return self.rows - len(self.rejected)
 
     def summary(self) -> str:
-        counts = (
-            f"{self.created} lead(s) created, {self.updated} existing lead(s) updated, "
-            f"{self.duplicates} duplicate row(s) merged, {self.leads_merged} lead "
-            f"pair(s) merged, {len(self.rejected)} row(s) rejected"
-        )
+        counts = [
+            f"{self.created} lead(s) created",
+            f"{self.updated} existing lead(s) updated",
+            f"{self.duplicates} duplicate row(s) merged",
+            f"{len(self.rejected)} row(s) rejected",
+        ]
+        if self.leads_merged:
+            counts.insert(3, f"{self.leads_merged} pair(s) of leads merged into one")
+        counts = ", ".join(counts)
         where = f"into {self.business.slug}"
         if self.dry_run:
             return (

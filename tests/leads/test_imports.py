@@ -142,6 +142,7 @@ def test_a_row_linking_a_phone_lead_and_an_email_lead_merges_them(business):
     appointment = AppointmentFactory(business=business, lead=by_email)
     report = _import(business, f"{HEADER}Dana,5125550187,dana@example.com,,,,,\n")
     assert (report.leads_merged, report.updated) == (1, 1)
+    assert "1 pair(s) of leads merged into one" in report.summary()
     survivor = _leads(business).get()
     assert survivor.pk == by_phone.pk
     assert survivor.email == "dana@example.com"
@@ -202,6 +203,7 @@ def test_importing_the_same_file_twice_changes_nothing_more(business):
         ("Dana,,,,high,,,", "bad score 'high'"),
         ("Dana,,,,,,,maybe", "bad has_sms_consent 'maybe': use yes or no"),
         (f"{'D' * 121},,,,,,,", "name is longer than 120 characters"),
+        (f"Dana,,{'a' * 250}@example.com,,,,,", "email is longer than 254 characters"),
     ],
 )
 def test_each_rejection_is_reported_with_its_line_and_reason(business, cells, reason):

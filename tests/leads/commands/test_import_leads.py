@@ -45,7 +45,7 @@ def test_round_trip_export_then_import_into_another_business(salon, tmp_path):
     out, _ = _run(str(exported), "--business", "south-congress")
     assert out.strip() == (
         "Imported 4 of 4 row(s) into south-congress: 4 lead(s) created, 0 existing "
-        "lead(s) updated, 0 duplicate row(s) merged, 0 lead pair(s) merged, 0 row(s) "
+        "lead(s) updated, 0 duplicate row(s) merged, 0 row(s) "
         "rejected."
     )
     fields = ("name", "phone", "email", "status", "score", "interest", "notes")
@@ -90,7 +90,7 @@ def test_partial_imports_the_good_rows_and_exits_cleanly(salon, tmp_path):
     assert "Rejected line 3: bad phone '555'" in out
     assert out.strip().endswith(
         "Imported 1 of 2 row(s) into south-congress: 1 lead(s) created, 0 existing "
-        "lead(s) updated, 0 duplicate row(s) merged, 0 lead pair(s) merged, 1 row(s) "
+        "lead(s) updated, 0 duplicate row(s) merged, 1 row(s) "
         "rejected."
     )
     assert Lead.objects.for_business(salon).get().phone == "+15125550187"
@@ -104,7 +104,7 @@ def test_a_dry_run_writes_nothing(salon, tmp_path):
     out, err = _run(path, "--business", "south-congress", "--dry-run")
     assert out.strip() == (
         "Would import 2 of 2 row(s) into south-congress: 1 lead(s) created, 1 existing "
-        "lead(s) updated, 0 duplicate row(s) merged, 0 lead pair(s) merged, 0 row(s) "
+        "lead(s) updated, 0 duplicate row(s) merged, 0 row(s) "
         "rejected (dry run, nothing written)."
     )
     assert "Checked 2/2 row(s)" in err
