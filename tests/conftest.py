@@ -1,14 +1,18 @@
 """Project-wide fixtures: no network, fast hashing, service-backed test markers."""
 
+import importlib.util
 import ipaddress
 import os
 import socket
+from pathlib import Path
 
 import pytest
 
 from voicehive.celery import app as celery_app
 
 REQUIRE_SERVICES = os.environ.get("VOICEHIVE_REQUIRE_SERVICES") == "1"
+# Debian's package: the browser tests never download a browser of their own.
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 class NetworkBlockedError(RuntimeError):
@@ -83,3 +87,15 @@ def _service_markers(request):
     if request.node.get_closest_marker("redis"):
         if not os.environ.get("REDIS_URL"):
             _require("This test needs Redis (set REDIS_URL)")
+    if request.node.get_closest_marker("browser"):
+        request.getfixturevalue("chromium_path")
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium for the browser tests, once playwright can drive it."""
+    if not CHROMIUM.exists():
+        _require(f"This test needs Chromium at {CHROMIUM} (apt-get install chromium)")
+    if importlib.util.find_spec("playwright") is None:
+        _require("This test needs playwright (pip install -r requirements/dev.txt)")
+    return str(CHROMIUM)
