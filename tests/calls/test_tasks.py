@@ -146,7 +146,9 @@ def test_the_sweep_task_rings_a_call_left_pending(mocker):
 
     tasks.sweep_pending_analyses()
 
-    apply_async.assert_called_once_with((stale.id,), retry=False)
+    apply_async.assert_called_once_with(
+        (stale.id,), retry=True, retry_policy=post_call.ENQUEUE_RETRY_POLICY
+    )
 
 
 def test_the_digest_task_calls_the_service(mocker):

@@ -1,0 +1,170 @@
+"""End to end: the real webhook URL, a real Celery worker on Redis, OpenAI faked at the wire.
+
+The worker runs in a thread of the test process (`start_worker`), so respx's fake of
+OpenAI and the in-memory mail and SMS outboxes apply to it too. The database must be
+committed for that thread to see it: these tests use django_db(transaction=True).
+"""
+
+import copy
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core import mail
+from django.db import connection
+
+from apps.calls.models import Call
+from apps.demo.services import seed_demo_business
+from apps.notifications.channels import LocmemSmsBackend
+from tests.calls.payloads import load_payload
+from tests.calls.test_analysis import COMPLETIONS_URL, GOOD_ANALYSIS, completion
+from voicehive.celery import app as celery_app
+
+WEBHOOK_URL = "/api/v1/vapi/webhook/"
+SECRET = "integration-webhook-secret"
+# A caller the demo business has never heard from, so their lead is new.
+NEW_CALLER = "+15125550199"
+# A closed port: connecting fails at once, like a Redis that is down.
+DEAD_BROKER = "redis://127.0.0.1:9/0"
+
+
+@pytest.fixture(autouse=True)
+def pipeline_settings(settings):
+    settings.VAPI_WEBHOOK_SECRET = SECRET
+    settings.VAPI_AUTH_HEADER = "Authorization"
+    settings.VAPI_AUTH_PREFIX = "Bearer "
+    settings.VAPI_HMAC_SECRET = ""
+    settings.OPENAI_API_KEY = "sk-test"
+    settings.OPENAI_BASE_URL = "https://api.openai.com/v1"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SMS_BACKEND = "apps.notifications.channels.LocmemSmsBackend"
+    settings.QUIET_HOURS_START = settings.QUIET_HOURS_END = "00:00"  # none
+    settings.POST_CALL_ALERT_MAX_AGE_HOURS = 24
+    LocmemSmsBackend.outbox = []
+    yield settings
+    LocmemSmsBackend.outbox = []
+
+
+@pytest.fixture
+def demo():
+    return seed_demo_business(password="demo-password").business
+
+
+@pytest.fixture
+def openai(respx_mock):
+    """OpenAI's analysis of the example call: a bridal lead to follow up soon."""
+    content = {**GOOD_ANALYSIS, "follow_up_urgency": "high"}
+    return respx_mock.post(COMPLETIONS_URL).mock(
+        return_value=httpx.Response(200, json=completion(content))
+    )
+
+
+def use_broker(url: str) -> None:
+    celery_app.conf.broker_url = url
+    # Both pools were built for the previous broker: forget them.
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker() -> Iterator[Callable[[str], None]]:
+    """Switch the app between brokers during a test; restored afterwards."""
+    previous = celery_app.conf.broker_url
+    yield use_broker
+    use_broker(previous)
+
+
+def use_redis() -> None:
+    """The real broker (REDIS_URL), its queue emptied of earlier tests' messages."""
+    use_broker(os.environ["REDIS_URL"])
+    with celery_app.connection_for_write() as connection:
+        connection.default_channel.queue_purge("default")
+
+
+def start_redis_worker():
+    """A worker thread in this process, so respx and the outboxes apply to it."""
+    return start_worker(celery_app, pool="solo", perform_ping_check=False)
+
+
+@pytest.fixture
+def post(client):
+    def _post(body: dict):
+        started = time.monotonic()
+        response = client.post(
+            WEBHOOK_URL,
+            json.dumps(body),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {SECRET}"},
+        )
+        return response, time.monotonic() - started
+
+    return _post
+
+
+def end_of_call_report(*, caller: str = NEW_CALLER) -> dict:
+    """The example report from a new caller, for a call that just ended."""
+    body = copy.deepcopy(load_payload("11-end-of-call-report"))
+    message = body["message"]
+    ended = dt.datetime.now(dt.UTC)
+    started = ended - dt.timedelta(seconds=94)
+    for holder in (message, message["call"]):
+        holder["startedAt"] = started.isoformat().replace("+00:00", "Z")
+        holder["endedAt"] = ended.isoformat().replace("+00:00", "Z")
+    message["timestamp"] = int(ended.timestamp() * 1000)
+    message["customer"]["number"] = caller
+    message["call"]["customer"]["number"] = caller
+    return body
+
+
+def booking_tool_call(slot_id: str, *, caller: str = NEW_CALLER) -> dict:
+    """Roxy booking the slot for the caller, during the same call."""
+    body = copy.deepcopy(load_payload("05-tool-calls-book-appointment"))
+    message = body["message"]
+    message["timestamp"] = int(time.time() * 1000)
+    message["customer"]["number"] = caller
+    message["call"]["customer"]["number"] = caller
+    arguments = {
+        "slot_id": slot_id,
+        "customer_name": "Dana Whitfield",
+        "email": "dana@example.com",
+    }
+    for call in message["toolCallList"]:
+        call["function"]["arguments"] = arguments
+    for tool in message.get("toolWithToolCallList") or []:
+        tool["toolCall"]["function"]["arguments"] = arguments
+    return body
+
+
+def wait_for(check: Callable[[], bool], *, seconds: float = 20.0) -> bool:
+    """Poll `check` while the worker thread writes.
+
+    SQLite's shared-cache test database locks whole tables between connections and
+    answers "table is locked" at once instead of waiting; reading uncommitted rows
+    takes no read locks, so polling never trips the worker or itself.
+    """
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA read_uncommitted = 1")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()
+
+
+def the_call() -> Call:
+    return Call.objects.select_related("lead").get(caller_number=NEW_CALLER)
+
+
+def sent_emails(to: str) -> list[str]:
+    return sorted(m.subject for m in mail.outbox if to in m.to)
+
+
+def sent_texts(to: str) -> list[str]:
+    return [m.body for m in LocmemSmsBackend.outbox if m.to == to]
