@@ -12,7 +12,7 @@ from apps.leads.models import Lead
 from apps.notifications.models import Notification
 from tests.appointments.factories import ServiceFactory
 from tests.businesses.factories import BusinessFactory
-from tests.calls.factories import CallFactory, ToolInvocationFactory
+from tests.calls.factories import CallFactory
 from tests.calls.test_analysis import COMPLETIONS_URL, GOOD_ANALYSIS, completion
 from tests.leads.factories import LeadFactory
 
@@ -292,61 +292,6 @@ def test_alerts_about_old_calls_are_not_sent(respx_mock, business, lead):
     call.refresh_from_db()
     assert call.analysis_status == Call.AnalysisStatus.COMPLETED
     assert alerts() == []
-
-
-def hung_up(**fields) -> Call:
-    defaults = {
-        "ended_reason": "customer-ended-call",
-        "duration_seconds": 8,
-        "transcript": "AI: Thanks for calling.\nUser: Hello?",
-    }
-    return CallFactory(**(defaults | fields))
-
-
-@pytest.mark.parametrize(
-    ("fields", "missed"),
-    [
-        ({}, True),  # hung up within seconds, having said one thing
-        ({"duration_seconds": 45}, False),  # one question, answered
-        ({"duration_seconds": 45, "transcript": "AI: Hi, this is Roxy."}, True),
-        (
-            {"transcript": "AI: Hi.\nUser: Hours?\nAI: Nine to six.\nUser: Thanks"},
-            False,
-        ),
-        ({"ended_reason": "silence-timed-out", "duration_seconds": 90}, True),
-        (
-            {
-                "ended_reason": "pipeline-error-openai-llm-failed",
-                "duration_seconds": 200,
-            },
-            True,
-        ),
-        ({"ended_reason": "customer-ended-call-during-transfer"}, True),
-        ({"ended_reason": "assistant-ended-call"}, False),
-        ({"ended_reason": "assistant-forwarded-call"}, False),
-        ({"caller_number": ""}, False),  # anonymous: nobody to call back
-    ],
-)
-def test_what_counts_as_a_missed_call(fields, missed):
-    assert post_call.is_missed_call(hung_up(**fields)) is missed
-
-
-def test_a_call_where_roxy_ran_a_tool_is_not_missed():
-    call = hung_up(ended_reason="silence-timed-out")
-    ToolInvocationFactory(call=call, name="take_message")
-
-    assert post_call.is_missed_call(call) is False
-
-
-def test_tool_calls_in_the_messages_count_as_tool_use():
-    call = hung_up(
-        messages=[
-            {"role": "user", "message": "Book me in."},
-            {"role": "tool_calls", "toolCalls": [{"function": {"name": "x"}}]},
-        ]
-    )
-
-    assert post_call.is_missed_call(call) is False
 
 
 # --- Failures ---
