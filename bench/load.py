@@ -8,7 +8,9 @@ Its own CPU share is reported beside every result.
 
 import asyncio
 import math
+import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -43,7 +45,7 @@ class Result:
     max_ms: float = 0.0
     client_cpu: float = 0.0  # share of one core the load client used
     machine_cpu: float = 0.0  # share of all cores busy (server, database, client)
-    background_cpu: float = 0.0  # share busy just before, with the bench idle
+    other_cpu: float = 0.0  # share of all cores used by processes outside the bench
     exhausted: bool = False  # stopped early: no distinct requests left
     latencies: list[float] = field(default_factory=list, repr=False)
 
@@ -69,9 +71,16 @@ async def run(
     seconds: float,
     max_requests: int,
     auth: dict[str, str],
+    bench_pids: Callable[[], list[int]] = list,
 ) -> Result:
-    """Drive `scenario` for `seconds` or `max_requests`, whichever comes first."""
-    result = Result(scenario.name, background_cpu=await background_share())
+    """Drive `scenario` for `seconds` or `max_requests`, whichever comes first.
+
+    `bench_pids` lists the server's and database's processes, so that CPU used by
+    anything else on the machine meanwhile can be reported beside the figures.
+    """
+    result = Result(scenario.name)
+    pids = [os.getpid(), *bench_pids()]
+    ours = _process_jiffies(pids)
     host, port = urlsplit(base_url).hostname, urlsplit(base_url).port
     headers = HEADERS | auth | {"Host": f"{host}:{port}"}
     deadline = time.perf_counter() + seconds
@@ -87,7 +96,9 @@ async def run(
     )
     elapsed = time.perf_counter() - started
     result.client_cpu = (time.process_time() - cpu) / elapsed
-    result.machine_cpu = _busy_share(machine, _busy_jiffies())
+    after = _busy_jiffies()
+    result.machine_cpu = _busy_share(machine, after)
+    result.other_cpu = _other_share(machine, after, _process_jiffies(pids) - ours)
     _summarise(result, elapsed)
     return result
 
@@ -178,10 +189,10 @@ def _summarise(result: Result, elapsed: float) -> None:
     result.client_cpu = round(result.client_cpu, 3)
 
 
-async def background_share(seconds: float = 1.0) -> float:
-    """How busy the machine is while the bench sends nothing: other work skews the run."""
+def machine_busy(seconds: float) -> float:
+    """How busy all cores are over the next `seconds` (blocking)."""
     before = _busy_jiffies()
-    await asyncio.sleep(seconds)
+    time.sleep(seconds)
     return _busy_share(before, _busy_jiffies())
 
 
@@ -191,6 +202,24 @@ def _busy_jiffies() -> tuple[int, int]:
         fields = [int(v) for v in stat.readline().split()[1:]]
     idle = fields[3] + fields[4]  # idle + iowait
     return sum(fields) - idle, sum(fields)
+
+
+def _process_jiffies(pids: list[int]) -> int:
+    """User plus system CPU time used so far by these processes (gone ones count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total
+
+
+def _other_share(before: tuple[int, int], after: tuple[int, int], ours: int) -> float:
+    total = after[1] - before[1]
+    return round(max(0, after[0] - before[0] - ours) / total, 3) if total else 0.0
 
 
 def _busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
