@@ -427,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     env = bench_environment(database_url)
     os.environ.update(env)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "access.log").unlink(missing_ok=True)  # gunicorn appends: one run's only
     machine = machine_info()
     say(f"Resetting {database_url} and seeding ({args.tenants} tenants)...")
     reset_database(database_url)
