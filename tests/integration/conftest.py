@@ -8,6 +8,7 @@ committed for that thread to see it: these tests use django_db(transaction=True)
 import copy
 import datetime as dt
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -48,6 +49,17 @@ def pipeline_settings(settings):
     LocmemSmsBackend.outbox = []
     yield settings
     LocmemSmsBackend.outbox = []
+
+
+@pytest.fixture(autouse=True)
+def root_logging_restored():
+    """Starting a worker reconfigures the root logger (level ERROR, its own handlers);
+    later tests in the session expect it as it was."""
+    root = logging.getLogger()
+    level, handlers = root.level, root.handlers[:]
+    yield
+    root.setLevel(level)
+    root.handlers[:] = handlers
 
 
 @pytest.fixture
