@@ -8,7 +8,6 @@ committed for that thread to see it: these tests use django_db(transaction=True)
 import copy
 import datetime as dt
 import json
-import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +15,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import setup_logging
 from django.core import mail
 from django.db import connection
 
@@ -34,6 +34,17 @@ NEW_CALLER = "+15125550199"
 DEAD_BROKER = "redis://127.0.0.1:9/0"
 
 
+@setup_logging.connect(weak=False)
+def keep_the_projects_logging(**kwargs) -> None:
+    """Embedded workers leave the process's logging alone.
+
+    Without a receiver for this signal, every `start_worker` sets the root logger to
+    ERROR with Celery's own handlers, and tests that run later in the session (those
+    reading log output) break. Connected when this conftest is imported, so for the
+    whole session; it belongs in tests/conftest.py.
+    """
+
+
 @pytest.fixture(autouse=True)
 def pipeline_settings(settings):
     settings.VAPI_WEBHOOK_SECRET = SECRET
@@ -49,17 +60,6 @@ def pipeline_settings(settings):
     LocmemSmsBackend.outbox = []
     yield settings
     LocmemSmsBackend.outbox = []
-
-
-@pytest.fixture(autouse=True)
-def root_logging_restored():
-    """Starting a worker reconfigures the root logger (level ERROR, its own handlers);
-    later tests in the session expect it as it was."""
-    root = logging.getLogger()
-    level, handlers = root.level, root.handlers[:]
-    yield
-    root.setLevel(level)
-    root.handlers[:] = handlers
 
 
 @pytest.fixture
