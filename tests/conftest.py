@@ -7,6 +7,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from celery.signals import setup_logging
 
 from voicehive.celery import app as celery_app
 
@@ -29,6 +30,15 @@ def _is_local(address) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+@setup_logging.connect(weak=False)
+def keep_the_projects_logging(**kwargs) -> None:
+    """Embedded test workers (start_worker) leave the process's logging alone.
+
+    Without a receiver for this signal, every worker sets the root logger to ERROR
+    with Celery's own handlers, and later tests that read log output break.
+    """
 
 
 def pytest_configure(config):

@@ -31,16 +31,6 @@ logger = logging.getLogger(__name__)
 # prompt_version of calls whose analysis came from VAPI's end-of-call report.
 VAPI_PROMPT_VERSION = "vapi"
 BUSINESS_CONTEXT_CHARS = 2_000
-# Publishing: one immediate reconnect (a pooled connection may be stale after a Redis
-# restart), then give up, so an outage costs the webhook a few milliseconds. Measured
-# with the broker port closed: ~2 ms. `retry=False` is no faster: kombu then waits out
-# broker_connection_timeout while connecting (~6 s); the default policy takes ~0.6 s.
-ENQUEUE_RETRY_POLICY = {
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0,
-    "interval_max": 0,
-}
 
 
 @dataclass(frozen=True)
@@ -56,14 +46,13 @@ class Outcome:
 def enqueue_analysis(call_id: int) -> bool:
     """Ring the analysis worker for one call. Never raises: False if the broker is down.
 
-    Fails fast (ENQUEUE_RETRY_POLICY); the call stays PENDING and the sweep rings again.
+    Publishing fails fast (CELERY_TASK_PUBLISH_RETRY_POLICY); the call stays PENDING
+    and the sweep rings again.
     """
     from apps.calls import tasks  # tasks imports this module
 
     try:
-        tasks.analyze_call.apply_async(
-            (call_id,), retry=True, retry_policy=ENQUEUE_RETRY_POLICY
-        )
+        tasks.analyze_call.delay(call_id)
     except Exception:  # any broker/transport failure; the row is the source of truth
         logger.warning(
             "Could not enqueue analysis of call %s; the sweep will retry",

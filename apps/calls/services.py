@@ -5,6 +5,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from apps.businesses.models import Business, VapiPhoneNumber
-from apps.calls import assistant, vapi
+from apps.calls import assistant, post_call, vapi
 from apps.calls.models import Call, WebhookEvent
 from apps.core.logging import vapi_call_context
 from apps.core.phones import InvalidPhoneError, normalize_phone
@@ -101,6 +102,10 @@ def process_webhook_event(
         with transaction.atomic():
             updated = _update_call(message)
         call = updated  # only once committed, so that the event can point at it
+        if call is not None and message.type == vapi.END_OF_CALL_REPORT:
+            # The call is PENDING analysis in the database already; this only rings
+            # the worker, and the sweep rings again if the broker is down.
+            transaction.on_commit(partial(post_call.enqueue_analysis, call.pk))
         business = call.business if call else find_business(message)
         answer = _respond(message, business=business, call=call)
         _finish(event, WebhookEvent.Status.PROCESSED, call=call, response=answer)

@@ -138,7 +138,7 @@ def test_the_sweep_task_calls_the_service(mocker):
 
 
 def test_the_sweep_task_rings_a_call_left_pending(mocker):
-    apply_async = mocker.patch.object(tasks.analyze_call, "apply_async")
+    delay = mocker.patch.object(tasks.analyze_call, "delay")
     stale = CallFactory(
         analysis_status=Call.AnalysisStatus.PENDING,
         analysis_requested_at=timezone.now() - dt.timedelta(hours=1),
@@ -146,9 +146,7 @@ def test_the_sweep_task_rings_a_call_left_pending(mocker):
 
     tasks.sweep_pending_analyses()
 
-    apply_async.assert_called_once_with(
-        (stale.id,), retry=True, retry_policy=post_call.ENQUEUE_RETRY_POLICY
-    )
+    delay.assert_called_once_with(stale.id)
 
 
 def test_the_digest_task_calls_the_service(mocker):

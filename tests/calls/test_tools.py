@@ -670,7 +670,10 @@ def test_booking_uses_a_fixed_number_of_queries(
 ):
     slot_id = offered_slot(salon, call)
 
-    with django_assert_max_num_queries(30):
+    # The booking, the lead merge, and the notification rows queued in the same
+    # transaction (caller email and SMS, staff email and SMS: about four queries
+    # each). Bounded by the business's recipients, not by how much data it has.
+    with django_assert_max_num_queries(45):
         result(salon, call, "book_appointment", {"slot_id": slot_id, "name": "Dana"})
 
 

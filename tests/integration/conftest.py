@@ -8,20 +8,19 @@ committed for that thread to see it: these tests use django_db(transaction=True)
 import copy
 import datetime as dt
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 from celery.contrib.testing.worker import start_worker
-from celery.signals import setup_logging
 from django.core import mail
 from django.db import connection
 
 from apps.calls.models import Call
 from apps.demo.services import seed_demo_business
 from apps.notifications.channels import LocmemSmsBackend
+from tests.brokers import use_broker
 from tests.calls.payloads import load_payload
 from tests.calls.test_analysis import COMPLETIONS_URL, GOOD_ANALYSIS, completion
 from voicehive.celery import app as celery_app
@@ -32,17 +31,6 @@ SECRET = "integration-webhook-secret"
 NEW_CALLER = "+15125550199"
 # A closed port: connecting fails at once, like a Redis that is down.
 DEAD_BROKER = "redis://127.0.0.1:9/0"
-
-
-@setup_logging.connect(weak=False)
-def keep_the_projects_logging(**kwargs) -> None:
-    """Embedded workers leave the process's logging alone.
-
-    Without a receiver for this signal, every `start_worker` sets the root logger to
-    ERROR with Celery's own handlers, and tests that run later in the session (those
-    reading log output) break. Connected when this conftest is imported, so for the
-    whole session; it belongs in tests/conftest.py.
-    """
 
 
 @pytest.fixture(autouse=True)
@@ -76,26 +64,12 @@ def openai(respx_mock):
     )
 
 
-def use_broker(url: str) -> None:
-    celery_app.conf.broker_url = url
-    # Both pools were built for the previous broker: forget them.
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
 @pytest.fixture
 def broker() -> Iterator[Callable[[str], None]]:
     """Switch the app between brokers during a test; restored afterwards."""
     previous = celery_app.conf.broker_url
     yield use_broker
     use_broker(previous)
-
-
-def use_redis() -> None:
-    """The real broker (REDIS_URL), its queue emptied of earlier tests' messages."""
-    use_broker(os.environ["REDIS_URL"])
-    with celery_app.connection_for_write() as connection:
-        connection.default_channel.queue_purge("default")
 
 
 def start_redis_worker():

@@ -15,6 +15,7 @@ from apps.calls.models import Call
 from apps.leads.models import Lead
 from apps.notifications import services as notification_services
 from apps.notifications.models import Notification
+from tests.brokers import use_redis
 from tests.integration.conftest import (
     DEAD_BROKER,
     NEW_CALLER,
@@ -24,7 +25,6 @@ from tests.integration.conftest import (
     sent_texts,
     start_redis_worker,
     the_call,
-    use_redis,
     wait_for,
 )
 

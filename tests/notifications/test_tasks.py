@@ -1,4 +1,3 @@
-import os
 import time
 
 import pytest
@@ -11,6 +10,7 @@ from apps.notifications import services, tasks
 from apps.notifications.channels import DeliveryError
 from apps.notifications.models import Notification
 from apps.notifications.services import TransientDeliveryError
+from tests.brokers import use_broker, use_redis
 from tests.businesses.factories import BusinessFactory
 from tests.notifications.factories import NotificationFactory
 from voicehive.celery import app as celery_app
@@ -117,15 +117,10 @@ def test_beat_runs_the_sweep_every_minute():
 @pytest.fixture
 def redis_broker():
     """Point the Celery app at the real Redis broker for one test, then restore it."""
-    url = os.environ["REDIS_URL"]
     previous = celery_app.conf.broker_url
-    celery_app.conf.broker_url = url
-    celery_app._pool = None  # the producer pool was built for the previous broker
-    with celery_app.connection_for_write() as connection:
-        connection.default_channel.queue_purge("default")
-    yield url
-    celery_app.conf.broker_url = previous
-    celery_app._pool = None
+    use_redis()
+    yield
+    use_broker(previous)
 
 
 @pytest.mark.redis
