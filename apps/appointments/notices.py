@@ -12,10 +12,10 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
-from django.urls import reverse
 from django.utils import timezone
 
 from apps.appointments.models import Appointment
+from apps.core.links import admin_url
 from apps.core.phones import format_phone
 from apps.notifications import services as notification_services
 from apps.notifications.models import Notification
@@ -243,12 +243,5 @@ def _staff_context(appointment: Appointment) -> dict:
         **_caller_context(appointment),
         "customer_phone": format_phone(lead.phone) if lead and lead.phone else "",
         "notes": appointment.notes,
-        "admin_url": _admin_url(appointment),
+        "admin_url": admin_url("admin:appointments_appointment_change", appointment.pk),
     }
-
-
-def _admin_url(appointment: Appointment) -> str:
-    if not settings.SITE_URL:
-        return ""
-    path = reverse("admin:appointments_appointment_change", args=[appointment.pk])
-    return settings.SITE_URL.rstrip("/") + path

@@ -9,11 +9,11 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 
 from apps.calls.models import Call
 from apps.calls.transcripts import conversation_turns
+from apps.core.links import admin_url
 from apps.core.phones import format_phone
 from apps.leads.models import Lead
 from apps.notifications import services as notification_services
@@ -114,13 +114,6 @@ def _alert_context(call: Call, facts: dict[str, Any]) -> dict[str, Any]:
         ),
         "admin_url": admin_url("admin:calls_call_change", call.pk),
     }
-
-
-def admin_url(viewname: str, pk: int) -> str:
-    """An absolute link into the staff admin, or "" when SITE_URL is not set."""
-    if not settings.SITE_URL:
-        return ""
-    return settings.SITE_URL.rstrip("/") + reverse(viewname, args=[pk])
 
 
 def _is_old(call: Call) -> bool:

@@ -6,12 +6,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 
 from apps.appointments.models import Appointment
 from apps.businesses.models import Business
 from apps.calls.models import Call
+from apps.core.links import admin_url
 from apps.core.phones import format_phone
 from apps.leads.models import CallbackRequest, Lead
 from apps.notifications import services as notification_services
@@ -83,11 +83,7 @@ def digest_context(business: Business, *, day: dt.date) -> dict[str, Any]:
         "leads": _leads(leads, calls),
         "bookings": [_booking(a) for a in booked.order_by("start_at")[:LISTED]],
         "has_activity": any(counts.values()) or bool(follow_ups),
-        "admin_url": (
-            settings.SITE_URL.rstrip("/") + reverse("admin:index")
-            if settings.SITE_URL
-            else ""
-        ),
+        "admin_url": admin_url("admin:index"),
     }
 
 

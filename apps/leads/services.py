@@ -4,9 +4,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.links import admin_url
 from apps.core.phones import InvalidPhoneError, format_phone, normalize_phone
 from apps.leads.models import CallbackRequest, Lead
 from apps.notifications import services as notification_services
@@ -135,7 +135,7 @@ def alert_staff_of_callback(callback: CallbackRequest) -> list:
             "caller_name": callback.name,
             "caller_phone": format_phone(callback.callback_number),
             "reason": callback.message,
-            "admin_url": _admin_url("admin:leads_callbackrequest_change", callback.pk),
+            "admin_url": admin_url("admin:leads_callbackrequest_change", callback.pk),
         },
         dedupe_key=f"callback_request:{callback.pk}",
         channels=("email", "sms") if urgent else ("email",),
@@ -176,12 +176,6 @@ def record_call_analysis(
     if changed:
         lead.save(update_fields=[*changed, "updated_at"])
     return lead
-
-
-def _admin_url(viewname: str, pk: int) -> str:
-    if not settings.SITE_URL:
-        return ""
-    return settings.SITE_URL.rstrip("/") + reverse(viewname, args=[pk])
 
 
 def resolve_callback_request(callback: CallbackRequest) -> bool:

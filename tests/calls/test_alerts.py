@@ -93,15 +93,6 @@ def test_a_call_with_no_business_raises_no_alerts():
     assert alerts.queue_call_alerts(call, facts={"follow_up_urgency": "urgent"}) == []
 
 
-def test_the_alert_links_to_the_call_when_the_site_url_is_set(settings):
-    settings.SITE_URL = "https://app.voicehive.example/"
-    call = CallFactory()
-
-    assert alerts.admin_url("admin:calls_call_change", call.pk) == (
-        f"https://app.voicehive.example/admin/calls/call/{call.pk}/change/"
-    )
-
-
 def test_a_call_that_ended_long_ago_raises_no_alerts():
     ended = timezone.now() - dt.timedelta(hours=25)
     call = CallFactory(started_at=ended, ended_at=ended, duration_seconds=3)
