@@ -245,6 +245,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=5),
         "options": {"expires": 3000},
     },
+    # Nightly at 03:30 UTC: blank transcripts, recordings and raw payloads older than
+    # each business's data_retention_days (the purge_call_data command, scheduled).
+    "purge-call-data": {
+        "task": "calls.purge_call_data",
+        "schedule": crontab(hour=3, minute=30),
+        "options": {"expires": 3600},
+    },
 }
 
 # --- Email ---

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from apps.appointments import notices
 from apps.appointments import services as appointment_services
 from apps.appointments.models import (
     Appointment,
@@ -147,7 +148,12 @@ class AppointmentAdmin(TenantScopedAdmin):
         "cancelled_at",
         "created_at",
     )
-    actions = ("confirm_appointments", "cancel_appointments", "mark_no_shows")
+    actions = (
+        "confirm_appointments",
+        "cancel_appointments",
+        "mark_no_shows",
+        "send_reminders_now",
+    )
 
     def save_model(self, request, obj, form, change):
         # New bookings and moves go through the booking services, the one path that
@@ -196,6 +202,22 @@ class AppointmentAdmin(TenantScopedAdmin):
         self._apply(
             request, queryset, appointment_services.mark_no_show, "Marked no-show"
         )
+
+    @admin.action(description="Send reminder now")
+    def send_reminders_now(self, request, queryset):
+        now = timezone.now()
+        sent = sum(
+            notices.queue_reminder(pk, now=now)
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        skipped = queryset.count() - sent
+        self.message_user(request, f"Queued reminders for {sent} appointment(s).")
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} skipped: already reminded, in the past, or not active.",
+                level=messages.WARNING,
+            )
 
     def _apply(self, request, queryset, change, verb):
         done, refused = 0, []

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from apps.businesses.tenancy import TenantScopedAdmin
+from apps.calls import post_call
 from apps.calls import services as call_services
 from apps.calls.models import Call, ToolInvocation, WebhookEvent
 from apps.calls.transcripts import conversation_turns
@@ -101,8 +102,15 @@ class CallAdmin(TenantScopedAdmin):
         obj = super().get_object(request, object_id, from_field)
         return queryset.get(pk=obj.pk)
 
+    actions = ("rerun_analysis",)
+
     def has_add_permission(self, request):
         return False  # calls are created by the VAPI webhook only
+
+    @admin.action(description="Re-run AI analysis")
+    def rerun_analysis(self, request, queryset):
+        queued = post_call.request_reanalysis(queryset)
+        self.message_user(request, f"Queued {queued} call(s) for analysis.")
 
     @admin.display(description="Caller", ordering="caller_number")
     def caller(self, call):

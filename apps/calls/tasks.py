@@ -1,10 +1,10 @@
-"""Celery entry points for calls: thin wrappers around post_call and digests."""
+"""Celery entry points for calls: thin wrappers around post_call, digests and privacy."""
 
 import logging
 
 from celery import shared_task
 
-from apps.calls import digests, post_call
+from apps.calls import digests, post_call, privacy
 from apps.calls.analysis import AnalysisError
 from apps.calls.models import Call
 from apps.core.logging import vapi_call_context
@@ -53,3 +53,10 @@ def send_daily_digests() -> None:
     queued = digests.send_daily_digests()
     if queued:
         logger.info("Daily digests queued for %s businesses", queued)
+
+
+@shared_task(name="calls.purge_call_data", **TASK_OPTIONS["periodic"])
+def purge_call_data() -> None:
+    """Apply every business's retention to old call data (nightly). Idempotent."""
+    report = privacy.purge_call_data()
+    logger.info("%s", report.summary())

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from apps.appointments.models import Appointment
 from apps.businesses.tenancy import TenantScopedAdmin
+from apps.calls import post_call
 from apps.calls.models import Call
 from apps.core.phones import InvalidPhoneError, format_phone, normalize_phone
 from apps.leads import csv_format
@@ -110,6 +111,7 @@ class LeadAdmin(TenantScopedAdmin):
         "mark_lost",
         "export_csv",
         "merge_duplicates",
+        "rerun_last_call_analysis",
     )
 
     def get_queryset(self, request):
@@ -204,6 +206,19 @@ class LeadAdmin(TenantScopedAdmin):
                 survivor,
             ),
         )
+
+    @admin.action(description="Re-run AI analysis of each lead's last call")
+    def rerun_last_call_analysis(self, request, queryset):
+        last_call = (
+            Call.objects.filter(lead=OuterRef("pk"))
+            .order_by("-created_at")
+            .values("pk")[:1]
+        )
+        call_ids = queryset.annotate(last_call_id=Subquery(last_call)).values(
+            "last_call_id"
+        )
+        queued = post_call.request_reanalysis(Call.objects.filter(pk__in=call_ids))
+        self.message_user(request, f"Queued {queued} call(s) for analysis.")
 
 
 def _when(moment: dt.datetime | None) -> str:

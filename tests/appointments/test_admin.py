@@ -143,3 +143,24 @@ def test_the_list_opens_on_upcoming_appointments(admin_client, salon):
         reverse("admin:appointments_appointment_changelist") + "?when=all"
     )
     assert response.context["cl"].result_count == 2
+
+
+def test_send_reminder_now_queues_one_reminder_and_skips_repeats(admin_client, salon):
+    from apps.notifications.models import Notification
+    from tests.leads.factories import LeadFactory
+
+    business, service, provider = salon
+    appointment = AppointmentFactory(
+        business=business,
+        service=service,
+        provider=provider,
+        start_at=_tomorrow_at(10) + dt.timedelta(days=3),
+        lead=LeadFactory(business=business),
+    )
+    url = reverse("admin:appointments_appointment_changelist")
+    form = {"action": "send_reminders_now", "_selected_action": [appointment.pk]}
+    first = admin_client.post(url, form, follow=True).content.decode()
+    second = admin_client.post(url, form, follow=True).content.decode()
+    assert "Queued reminders for 1 appointment(s)." in first
+    assert "1 skipped: already reminded" in second
+    assert Notification.objects.filter(kind="appointment_reminder").exists()

@@ -170,3 +170,11 @@ def test_beat_runs_the_periodic_tasks(entry, task, schedule):
     assert beat["task"] == task.name
     assert beat["schedule"] == schedule
     assert beat["task"] in celery_app.tasks
+
+
+def test_the_nightly_purge_task_applies_retention(mocker):
+    purge = mocker.patch.object(
+        tasks.privacy, "purge_call_data", return_value=tasks.privacy.PurgeReport()
+    )
+    tasks.purge_call_data()
+    purge.assert_called_once_with()

@@ -151,3 +151,23 @@ def test_the_lead_list_costs_the_same_queries_at_any_size(
         CallFactory(business=lead.business, lead=lead)
     with django_assert_max_num_queries(len(few.captured_queries)):
         _changelist(admin_client)
+
+
+def test_rerun_action_queues_each_leads_last_call_only(admin_client):
+    from apps.calls.models import Call
+
+    lead = LeadFactory()
+    older = CallFactory(business=lead.business, lead=lead, analysis_status="completed")
+    Call.objects.filter(pk=older.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=2)
+    )
+    latest = CallFactory(business=lead.business, lead=lead, analysis_status="completed")
+    response = admin_client.post(
+        reverse("admin:leads_lead_changelist"),
+        {"action": "rerun_last_call_analysis", "_selected_action": [lead.pk]},
+        follow=True,
+    )
+    assert "Queued 1 call(s) for analysis." in response.content.decode()
+    older.refresh_from_db()
+    latest.refresh_from_db()
+    assert (older.analysis_status, latest.analysis_status) == ("completed", "pending")

@@ -1,0 +1,44 @@
+from django.core.management.base import BaseCommand
+
+from apps.calls import post_call
+from apps.calls.analysis import PROMPT_VERSION
+from apps.calls.models import Call
+from apps.core.command_options import add_window_arguments, business_from_slug, window
+
+
+class Command(BaseCommand):
+    help = (
+        "Queue post-call analysis again for ended calls chosen by time window, business "
+        f"or the prompt version they were analysed with (current: {PROMPT_VERSION})."
+    )
+
+    def add_arguments(self, parser):
+        add_window_arguments(parser, default_since="1d")
+        parser.add_argument(
+            "--business", metavar="SLUG", help="Only this business's calls."
+        )
+        parser.add_argument(
+            "--prompt-version",
+            metavar="VERSION",
+            help="Only calls analysed with this prompt version (e.g. an older one, or 'vapi').",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Count the calls, queue nothing."
+        )
+
+    def handle(self, *, since, until, business, prompt_version, dry_run, **_):
+        start, end = window(since, until)
+        calls = Call.objects.ended().filter(created_at__lt=end)
+        if start:
+            calls = calls.filter(created_at__gte=start)
+        if business:
+            calls = calls.filter(business=business_from_slug(business))
+        if prompt_version:
+            calls = calls.filter(prompt_version=prompt_version)
+        if dry_run:
+            self.stdout.write(f"Would queue {calls.count()} call(s) for analysis.")
+            return
+        queued = post_call.request_reanalysis(calls)
+        self.stdout.write(
+            f"Queued {queued} call(s) for analysis with prompt {PROMPT_VERSION}."
+        )
