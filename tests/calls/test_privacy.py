@@ -109,11 +109,13 @@ def _staff_counts():
         "events": list(
             WebhookEvent.objects.values("type", "call")
             .annotate(n=Count("pk"))
-            .order_by()
+            .order_by("type", "call")
         ),
         "tools": ToolInvocation.objects.count(),
         "notifications": list(
-            Notification.objects.values("kind", "status").annotate(n=Count("pk"))
+            Notification.objects.values("kind", "status")
+            .annotate(n=Count("pk"))
+            .order_by("kind", "status")
         ),
         "appointments": Appointment.objects.count(),
     }
