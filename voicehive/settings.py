@@ -180,7 +180,9 @@ SPECTACULAR_SETTINGS = {
 # REDIS_URL in production; with none set, a filesystem broker under var/ lets
 # `make run` work with no Redis at all (worker and web share the folder).
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = env.str(
+    "CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost//"
+)
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     # A Redis host that does not answer must not hang a publish for minutes.
     {"socket_connect_timeout": 1, "socket_timeout": 5}
