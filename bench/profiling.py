@@ -7,6 +7,7 @@ no gunicorn or sockets), so the numbers are the server's own work per request.
 
 import cProfile
 import io
+import os
 import pstats
 import time
 from collections import Counter
@@ -28,7 +29,9 @@ def profile_scenario(scenario, *, requests: int, auth: str, save_to=None) -> str
     queries = QueryLog()
     with connection.execute_wrapper(queries):
         _send(client, scenario, headers)
+    backend = _backend_cpu()
     wall, cpu, sent = _timed(client, scenario, headers, requests)
+    database_cpu = (_backend_cpu() - backend) * 1000 / max(sent, 1)
     profiler = cProfile.Profile()
     profiler.enable()
     _timed(client, scenario, headers, requests)
@@ -36,12 +39,23 @@ def profile_scenario(scenario, *, requests: int, auth: str, save_to=None) -> str
     if save_to is not None:
         profiler.dump_stats(save_to / f"{scenario.name}.prof")  # for pstats or snakeviz
     lines = [
-        f"== {scenario.name}: {sent} requests in process: {wall:.1f} ms wall and "
-        f"{cpu:.1f} ms of Django's CPU each (the rest is waiting on PostgreSQL)",
+        f"== {scenario.name}: {sent} requests in process, each {wall:.1f} ms wall, "
+        f"{cpu:.1f} ms CPU in Django, {database_cpu:.1f} ms CPU in its PostgreSQL backend",
         *_queries_report(queries.entries),
         *_profile_report(profiler),
     ]
     return "\n".join(lines)
+
+
+def _backend_cpu() -> float:
+    """CPU seconds used so far by this connection's PostgreSQL backend process."""
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _timed(client, scenario, headers, requests: int) -> tuple[float, float, int]:

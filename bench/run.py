@@ -49,9 +49,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--warmup", type=float, default=3, help="unmeasured seconds before each")
     add("--max-requests", type=int, default=50000, help="cap per scenario")
     add("--concurrency", type=int, default=20)
-    add("--workers", type=int, default=4, help="gunicorn worker processes")
-    add("--worker-class", default="gthread", help="gunicorn worker class")
-    add("--threads", type=int, default=4, help="threads per gthread worker")
+    add("--workers", type=int, default=5, help="gunicorn worker processes")
+    add("--worker-class", default="sync", help="gunicorn worker class")
+    add("--threads", type=int, default=1, help="threads per worker (gthread)")
     add("--tenants", type=int, default=50, help="businesses, the demo included")
     add("--leads", type=int, default=100, help="leads per tenant")
     add("--calls", type=int, default=400, help="past calls per tenant")
@@ -437,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.wait_quiet:
         wait_for_quiet(args.wait_quiet)
     with Gunicorn(args, env) as server:
-        say(f"gunicorn: {' '.join(server.command[1:9])} (pid {server.process.pid})")
+        say(f"gunicorn: {' '.join(server.command[1:11])} (pid {server.process.pid})")
         request_templates = {
             t.business_id: s.assistant_request_template(t) for t in tenants
         }

@@ -361,6 +361,18 @@ def test_a_refused_assistant_request_ends_the_call_and_fails_the_step():
     ]
 
 
+def test_an_answer_that_is_not_a_json_object_fails_the_step():
+    class Odd(ScriptedWebhook):
+        def post(self, body):
+            super().post(body)
+            return simulation.Reply(200, ["not", "an", "object"])
+
+    result = simulate(Odd(), "transfer")
+
+    assert "assistant-request" in [s.label for s in result.failures]
+    assert all(not s.ok for s in result.steps)
+
+
 def test_a_non_2xx_answer_fails_the_step():
     class Broken(ScriptedWebhook):
         def post(self, body):

@@ -192,9 +192,7 @@ class CallSimulator:
             self.state, self.conversation, at_ms=self._tick(0.2)
         )
         reply = self._send("transfer-destination-request", body, _check_transfer)
-        destination = (
-            (reply.body or {}).get("destination") if reply.is_success else None
-        )
+        destination = _answer_field(reply, "destination")
         if isinstance(destination, dict):
             self.outcome.transferred_to = str(destination.get("number", ""))
             self.state.status = "forwarding"
@@ -230,7 +228,7 @@ class CallSimulator:
         """assistant-request, then the call is answered and Roxy greets the caller."""
         body = assistant_request(self.state, at_ms=self._tick(0.2))
         reply = self._send("assistant-request", body, _check_assistant)
-        assistant = (reply.body or {}).get("assistant") if reply.is_success else None
+        assistant = _answer_field(reply, "assistant")
         if not isinstance(assistant, dict):
             return False
         self.state.assistant = assistant
@@ -344,6 +342,12 @@ def _spoken(name: str) -> str:
 def _short(value: Any, limit: int = 200) -> str:
     text = value if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _answer_field(reply: Reply, key: str) -> Any:
+    """A top-level field of a successful JSON-object answer, else None."""
+    body = reply.body if reply.is_success and isinstance(reply.body, dict) else {}
+    return body.get(key)
 
 
 def _anything(text: str) -> bool:
