@@ -79,8 +79,7 @@ async def run(
     anything else on the machine meanwhile can be reported beside the figures.
     """
     result = Result(scenario.name)
-    pids = [os.getpid(), *bench_pids()]
-    ours = _process_jiffies(pids)
+    ours = _process_jiffies([os.getpid(), *bench_pids()])
     host, port = urlsplit(base_url).hostname, urlsplit(base_url).port
     headers = HEADERS | auth | {"Host": f"{host}:{port}"}
     deadline = time.perf_counter() + seconds
@@ -98,7 +97,9 @@ async def run(
     result.client_cpu = (time.process_time() - cpu) / elapsed
     after = _busy_jiffies()
     result.machine_cpu = _busy_share(machine, after)
-    result.other_cpu = _other_share(machine, after, _process_jiffies(pids) - ours)
+    ours_after = _process_jiffies([os.getpid(), *bench_pids(), *ours])
+    used = sum(jiffies - ours.get(pid, 0) for pid, jiffies in ours_after.items())
+    result.other_cpu = _other_share(machine, after, used)
     _summarise(result, elapsed)
     return result
 
@@ -204,17 +205,20 @@ def _busy_jiffies() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
-def _process_jiffies(pids: list[int]) -> int:
-    """User plus system CPU time used so far by these processes (gone ones count 0)."""
-    total = 0
+def _process_jiffies(pids: list[int]) -> dict[int, int]:
+    """User plus system CPU time used so far by each of these processes still alive.
+
+    A process that appears later (a new database connection) counts from zero.
+    """
+    used = {}
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as stat:
                 fields = stat.read().rpartition(")")[2].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total
+        used[pid] = int(fields[11]) + int(fields[12])  # utime, stime
+    return used
 
 
 def _other_share(before: tuple[int, int], after: tuple[int, int], ours: int) -> float:
