@@ -52,18 +52,11 @@ def check_availability(args: dict[str, Any], context: ToolContext) -> str:
     part = choice_arg(
         args, "part_of_day", "time_preference", "time_of_day", choices=PARTS_OF_DAY
     )
-    slots = availability.find_free_slots(
-        service,
-        start_date=first,
-        end_date=last,
-        provider=provider,
-        part_of_day=part or None,
-        now=context.now,
-        limit=SCAN_LIMIT,
-    )
+    schedule = availability.Schedule(service, provider=provider, now=context.now)
+    slots = schedule.free_slots(first, last, part_of_day=part or None, limit=SCAN_LIMIT)
     what = _service_phrase(service, provider)
     if not slots:
-        return _nothing_free(service, provider, first, last, context, what)
+        return _nothing_free(schedule, first, last, context, what)
     distinct = availability.one_per_start_time(slots)
     offered = _spread(distinct, context, settings.ROXY_SLOTS_OFFERED)
     more = (
@@ -189,16 +182,10 @@ def _free_slot(
     """
     if start_at <= context.now:
         raise ToolError(f"{say_when(start_at, context.tz)} has already passed.")
-    day = start_at.astimezone(context.tz).date()
-    slots = availability.find_free_slots(
-        service,
-        start_date=day,
-        end_date=day,
-        provider=provider,
-        now=context.now,
-        ignoring=ignoring,
+    schedule = availability.Schedule(
+        service, provider=provider, now=context.now, ignoring=ignoring
     )
-    return next((slot for slot in slots if slot.start_at == start_at), None)
+    return schedule.slot_at(start_at)
 
 
 def _unavailable(
@@ -230,20 +217,16 @@ def _unavailable(
 
 
 def _nothing_free(
-    service: Service,
-    provider: Provider | None,
+    schedule: availability.Schedule,
     first: dt.date,
     last: dt.date,
     context: ToolContext,
     what: str,
 ) -> str:
     span = say_day(first) if first == last else f"{say_day(first)} to {say_day(last)}"
-    later = availability.find_free_slots(
-        service,
-        start_date=last + dt.timedelta(days=1),
-        end_date=last + dt.timedelta(days=settings.ROXY_SEARCH_DAYS),
-        provider=provider,
-        now=context.now,
+    later = schedule.free_slots(
+        last + dt.timedelta(days=1),
+        last + dt.timedelta(days=settings.ROXY_SEARCH_DAYS),
         limit=SCAN_LIMIT,
     )
     text = f"No openings for {what} on {span}."

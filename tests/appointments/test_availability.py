@@ -442,7 +442,9 @@ def test_the_query_count_does_not_grow_with_days_or_bookings(
         ProviderHoursFactory(provider=others[0], weekday=offset % 7)
     ClosureFactory(business=business, starts_on=TUESDAY, ends_on=TUESDAY)
     service = type(service).objects.get(pk=service.pk)  # business not cached
-    with django_assert_max_num_queries(7):
+    # The business, its hours and closures, the providers with their hours, and
+    # their time off and bookings together.
+    with django_assert_max_num_queries(5):
         slots = availability.find_free_slots(
             service,
             start_date=TUESDAY,
@@ -641,3 +643,123 @@ def test_an_appointment_being_moved_can_be_ignored(salon):
         ignoring=moving,
     )
     assert local_times(nearby) == ["10:00", "09:30", "10:30"]
+
+
+# --- Schedule: one load, several questions; slot_at agrees with the offers ---
+
+
+def every_five_minutes(day: dt.date, tz=CHICAGO) -> list[dt.datetime]:
+    """Every instant on a 5-minute grid across the local day (a fall-back day has 25 h)."""
+    start = dt.datetime.combine(day, dt.time(), tz).astimezone(dt.UTC)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tz)
+    count = int((end.astimezone(dt.UTC) - start) / dt.timedelta(minutes=5))
+    return [start + dt.timedelta(minutes=5 * n) for n in range(count)]
+
+
+def busy_day(business, service, provider):
+    """Two providers, split and own hours, a booking with a buffer, time off."""
+    OpeningHoursFactory(
+        business=business, weekday=1, opens_at=dt.time(18), closes_at=dt.time(20)
+    )
+    abe = ProviderFactory(business=business, name="Abe", services=[service])
+    ProviderHoursFactory(
+        provider=abe, weekday=1, opens_at=dt.time(10, 15), closes_at=dt.time(19)
+    )
+    AppointmentFactory(
+        business=business, service=service, provider=provider, start_at=at(TUESDAY, 11)
+    )
+    TimeOffFactory(provider=abe, starts_at=at(TUESDAY, 13), ends_at=at(TUESDAY, 14))
+    return abe
+
+
+@pytest.mark.parametrize("who", ["anyone", "Ana", "Abe"])
+def test_slot_at_is_free_exactly_at_the_offered_starts(salon, who):
+    business, service, provider = salon
+    service.buffer_minutes = 15
+    service.save()
+    abe = busy_day(business, service, provider)
+    chosen = {"anyone": None, "Ana": provider, "Abe": abe}[who]
+    now = at(TUESDAY, 9, 20)
+    offered = {
+        s.start_at: s
+        for s in availability.one_per_start_time(
+            free(service, provider=chosen, now=now)
+        )
+    }
+    assert offered  # the comparison below is not vacuous
+
+    schedule = availability.Schedule(service, provider=chosen, now=now)
+    found = {t: schedule.slot_at(t) for t in every_five_minutes(TUESDAY)}
+
+    assert {t: s for t, s in found.items() if s is not None} == offered
+
+
+def test_slot_at_agrees_with_the_offers_on_a_fall_back_day(db):
+    business = BusinessFactory(timezone="America/Chicago")
+    OpeningHoursFactory(
+        business=business, weekday=6, opens_at=dt.time(0), closes_at=dt.time(3)
+    )
+    service = ServiceFactory(business=business, duration_minutes=60)
+    ProviderFactory(business=business, services=[service])
+    day, now = dt.date(2025, 11, 2), dt.datetime(2025, 11, 1, tzinfo=CHICAGO)
+    offered = [s.start_at for s in free(service, day=day, now=now)]
+
+    schedule = availability.Schedule(service, now=now)
+    found = [t for t in every_five_minutes(day) if schedule.slot_at(t)]
+
+    assert found == offered
+    assert len(found) == 7  # the repeated hour counts twice
+
+
+def test_slot_at_refuses_closed_days_past_the_horizon_and_within_notice(
+    salon, settings
+):
+    business, service, provider = salon
+    ClosureFactory(business=business, starts_on=TUESDAY, ends_on=TUESDAY)
+    schedule = availability.Schedule(service, now=MONDAY_7AM)
+    settings.SCHEDULING_MAX_DAYS_AHEAD = 3
+
+    assert schedule.slot_at(at(TUESDAY, 10)) is None  # closed
+    assert schedule.slot_at(at(MONDAY_7AM.date(), 7, 30)) is None  # within notice
+    assert schedule.slot_at(at(MONDAY_7AM.date(), 9)) is not None
+    assert schedule.slot_at(at(TUESDAY + dt.timedelta(days=3), 10)) is None
+
+
+def test_a_schedule_reads_hours_and_providers_once(salon, django_assert_num_queries):
+    business, service, provider = salon
+    AppointmentFactory(
+        business=business,
+        service=service,
+        provider=provider,
+        start_at=at(TUESDAY + dt.timedelta(days=7), 9),
+    )
+    schedule = availability.Schedule(service, now=MONDAY_7AM)
+    with django_assert_num_queries(4):  # hours, closures, providers, their busy time
+        first_week = schedule.free_slots(TUESDAY, TUESDAY + dt.timedelta(days=6))
+    with django_assert_num_queries(1):  # only the next week's busy time
+        next_week = schedule.free_slots(
+            TUESDAY + dt.timedelta(days=7), TUESDAY + dt.timedelta(days=13)
+        )
+    with django_assert_num_queries(0):
+        schedule.free_slots(
+            TUESDAY + dt.timedelta(days=8), TUESDAY + dt.timedelta(days=9)
+        )
+
+    assert first_week == availability.find_free_slots(
+        service,
+        start_date=TUESDAY,
+        end_date=TUESDAY + dt.timedelta(days=6),
+        now=MONDAY_7AM,
+    )
+    assert local_times(next_week[:2]) == ["10:00", "10:30"]  # 9:00 is booked
+
+
+def test_a_provider_without_the_service_has_no_schedule_and_reads_no_bookings(
+    salon, django_assert_num_queries
+):
+    business, service, _ = salon
+    other = ProviderFactory(business=business)
+    schedule = availability.Schedule(service, provider=other, now=MONDAY_7AM)
+    with django_assert_num_queries(3):
+        assert schedule.free_slots(TUESDAY, TUESDAY) == []
+    assert schedule.slot_at(at(TUESDAY, 10)) is None

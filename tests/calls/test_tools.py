@@ -368,6 +368,30 @@ def test_a_full_day_points_to_the_next_openings(salon, call):
     assert "The next openings are: 9:00 AM on Monday, March 17" in text
 
 
+def test_the_next_openings_cost_one_more_query_than_a_day_with_openings(
+    salon, call, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(20) as open_day:
+        result(
+            salon,
+            call,
+            "check_availability",
+            {"service": "haircut", "date": "Saturday"},
+        )
+
+    # Hours, closures and providers are read once; only the next days' bookings are new.
+    with django_assert_max_num_queries(len(open_day.captured_queries) + 1):
+        text = result(
+            salon,
+            call,
+            "check_availability",
+            {"service": "haircut", "date": "Sunday"},
+            ids=["call_sunday"],
+        )
+
+    assert "The next openings are" in text
+
+
 def test_a_closure_day_has_no_openings(salon, call):
     ClosureFactory(business=salon.business, starts_on=SATURDAY, ends_on=SATURDAY)
 
@@ -409,7 +433,7 @@ def test_check_availability_uses_a_fixed_number_of_queries(
                 provider=stylist,
                 start_at=at(SATURDAY, hour),
             )
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(12):
         text = result(
             salon,
             call,
