@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.appointments import notices
@@ -40,11 +40,11 @@ def book_appointment(
 ) -> Appointment:
     """Book `service` with `provider` at `start_at`; raise SlotTakenError on a conflict.
 
-    PostgreSQL's exclusion constraint decides races; on SQLite the IMMEDIATE
-    transaction serialises the overlap check and the insert.
+    PostgreSQL's exclusion constraint decides, races included; on SQLite the
+    IMMEDIATE transaction serialises the overlap check and the insert.
     """
     appointment = Appointment(
-        business_id=service.business_id,
+        business=service.business,
         service=service,
         provider=provider,
         lead=lead,
@@ -52,7 +52,6 @@ def book_appointment(
         notes=notes,
     )
     appointment.set_times(start_at)
-    ensure_no_clash(appointment)
     _save_or_refuse(appointment)
     _queue_notices(notices.queue_booking_notices, appointment)
     return appointment
@@ -89,7 +88,6 @@ def reschedule_appointment(
     locked.notes = _append_note(
         locked.notes, f"Rescheduled from {_local(previous, locked):%Y-%m-%d %H:%M %Z}."
     )
-    ensure_no_clash(locked)
     _save_or_refuse(locked)
     _queue_notices(notices.queue_reschedule_notices, locked, previous_start_at=previous)
     appointment.refresh_from_db()
@@ -155,9 +153,13 @@ def ensure_no_clash(appointment: Appointment) -> None:
     if appointment.pk:
         clash = clash.exclude(pk=appointment.pk)
     if clash.exists():
-        raise SlotTakenError(
-            f"{appointment.provider} is busy at {appointment.start_at:%Y-%m-%d %H:%M}."
-        )
+        raise _taken(appointment)
+
+
+def _taken(appointment: Appointment) -> SlotTakenError:
+    return SlotTakenError(
+        f"{appointment.provider} is busy at {appointment.start_at:%Y-%m-%d %H:%M}."
+    )
 
 
 def _set_status(appointment: Appointment, status: str, *, allowed_from) -> Appointment:
@@ -182,16 +184,21 @@ def _lock(appointment: Appointment) -> Appointment:
 
 
 def _save_or_refuse(appointment: Appointment) -> None:
+    """Save, or raise SlotTakenError if another active booking holds the time.
+
+    On PostgreSQL the exclusion constraint refuses the row itself, so a query
+    first would only repeat it (measured: a SELECT per booking). SQLite has no
+    such constraint: there the check, inside the IMMEDIATE transaction, is the guard.
+    """
+    if connection.vendor != "postgresql":
+        ensure_no_clash(appointment)
     try:
         with transaction.atomic():
             appointment.save()
     except IntegrityError as exc:
         if getattr(exc.__cause__, "sqlstate", None) != EXCLUSION_VIOLATION:
             raise
-        raise SlotTakenError(
-            f"{appointment.provider} was just booked at "
-            f"{appointment.start_at:%Y-%m-%d %H:%M}."
-        ) from exc
+        raise _taken(appointment) from exc
 
 
 def _queue_notices(

@@ -98,6 +98,54 @@ def test_the_database_refuses_overlapping_rows_even_without_the_service():
         )
 
 
+def statements_on_appointments(queries) -> list[str]:
+    return [
+        q["sql"].split()[0] for q in queries if '"appointments_appointment"' in q["sql"]
+    ]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_constraint_alone_refuses_a_clash(
+    salon, django_assert_max_num_queries
+):
+    _, service, provider = salon
+    appointment_services.book_appointment(
+        service, provider=provider, start_at=SATURDAY_1PM
+    )
+
+    with django_assert_max_num_queries(10) as captured:
+        with pytest.raises(appointment_services.SlotTakenError, match="is busy at"):
+            appointment_services.book_appointment(
+                service,
+                provider=provider,
+                start_at=SATURDAY_1PM + dt.timedelta(minutes=70),
+            )
+
+    assert statements_on_appointments(captured.captured_queries) == ["INSERT"]
+    assert Appointment.objects.count() == 1
+
+
+def test_without_the_constraint_a_clash_is_refused_before_the_insert(
+    salon, django_assert_max_num_queries
+):
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL's exclusion constraint is the check there")
+    _, service, provider = salon
+    appointment_services.book_appointment(
+        service, provider=provider, start_at=SATURDAY_1PM
+    )
+
+    with django_assert_max_num_queries(10) as captured:
+        with pytest.raises(appointment_services.SlotTakenError, match="is busy at"):
+            appointment_services.book_appointment(
+                service,
+                provider=provider,
+                start_at=SATURDAY_1PM + dt.timedelta(minutes=70),
+            )
+
+    assert statements_on_appointments(captured.captured_queries) == ["SELECT"]
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_many_threads_booking_one_slot_at_once_give_exactly_one_appointment():
