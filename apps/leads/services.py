@@ -1,5 +1,7 @@
 """Creating and updating leads, and the callback requests Roxy takes for staff."""
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -59,19 +61,20 @@ def capture_lead(
     Blank fields are filled, differing ones are noted, notes are appended with a
     date stamp and the status never moves backwards. Safe to run concurrently.
     """
-    lead = _locked_lead(business, phone=phone, email=email)
-    details = [notes.strip()]
-    if interest.strip():
-        details.append(f"interest: {interest.strip()}")
-    if urgency.strip() and urgency.strip().lower() != "normal":
-        details.append(f"urgency: {urgency.strip()}")
-    details += _merge_contact(lead, name=name, email=email)
-    if not lead.interest and interest.strip():
-        lead.interest = interest.strip()[:200]
-    _append_note(lead, "; ".join(d for d in details if d), business=business)
-    _raise_status(lead, Lead.Status.NEW)
-    lead.save()
-    return lead
+
+    def merge(lead: Lead) -> None:
+        details = [notes.strip()]
+        if interest.strip():
+            details.append(f"interest: {interest.strip()}")
+        if urgency.strip() and urgency.strip().lower() != "normal":
+            details.append(f"urgency: {urgency.strip()}")
+        details += _merge_contact(lead, name=name, email=email)
+        if not lead.interest and interest.strip():
+            lead.interest = interest.strip()[:200]
+        _append_note(lead, "; ".join(d for d in details if d), business=business)
+        _raise_status(lead, Lead.Status.NEW)
+
+    return _upsert_lead(business, phone=phone, email=email, merge=merge)
 
 
 @transaction.atomic
@@ -79,16 +82,15 @@ def record_booking_lead(
     business, *, phone: str, name: str = "", email: str = ""
 ) -> Lead | None:
     """The lead for someone who just booked, merged and moved to booked; None without a phone."""
-    try:
-        normalize_phone(phone)
-    except InvalidPhoneError:
+    if not _e164_or_blank(phone):
         return None
-    lead = _locked_lead(business, phone=phone, email="")
-    notes = _merge_contact(lead, name=name, email=email)
-    _append_note(lead, "; ".join(notes), business=business)
-    _raise_status(lead, Lead.Status.BOOKED)
-    lead.save()
-    return lead
+
+    def merge(lead: Lead) -> None:
+        notes = _merge_contact(lead, name=name, email=email)
+        _append_note(lead, "; ".join(notes), business=business)
+        _raise_status(lead, Lead.Status.BOOKED)
+
+    return _upsert_lead(business, phone=phone, email="", merge=merge)
 
 
 @transaction.atomic
@@ -106,9 +108,12 @@ def record_callback_request(
     Raises InvalidPhoneError for an unusable number.
     """
     number = normalize_phone(callback_number)
-    lead = _locked_lead(business, phone=number, email="")
-    _merge_contact(lead, name=name, email="")
-    lead.save()
+    lead = _upsert_lead(
+        business,
+        phone=number,
+        email="",
+        merge=lambda lead: _merge_contact(lead, name=name, email=""),
+    )
     if urgency not in CallbackRequest.Urgency.values:
         urgency = CallbackRequest.Urgency.NORMAL
     callback = CallbackRequest.objects.create(
@@ -187,19 +192,62 @@ def resolve_callback_request(callback: CallbackRequest) -> bool:
     return bool(done)
 
 
+def _upsert_lead(
+    business, *, phone: str, email: str, merge: Callable[[Lead], object]
+) -> Lead:
+    """The caller's lead (by phone, else by email; new if neither matches) with
+    `merge` applied, saved. Must run inside a transaction.
+
+    A new caller's lead is inserted once, complete, rather than created bare and
+    then updated. Safe under concurrent calls: if another call inserted this
+    number's lead first, the unique (business, phone) constraint refuses ours and
+    `merge` is applied to theirs instead.
+    """
+    lead = _locked_lead(business, phone=phone, email=email)
+    merge(lead)
+    if lead.pk is not None or not lead.phone:
+        lead.save()
+        return lead
+    try:
+        with transaction.atomic():
+            lead.save(force_insert=True)
+    except IntegrityError:
+        lead = Lead.objects.select_for_update().get(business=business, phone=lead.phone)
+        merge(lead)
+        lead.save()
+    return lead
+
+
 def _locked_lead(business, *, phone: str, email: str) -> Lead:
-    """The lead to merge into, row-locked; a new unsaved one when nothing matches."""
-    lead = get_or_create_lead_for_caller(business, phone=phone) if phone else None
-    if lead is None and email.strip():
-        lead = (
+    """The lead to merge into, row-locked; a new unsaved one when nothing matches
+    (with the phone number, when it is one, which then wins over the email)."""
+    e164 = _e164_or_blank(phone)
+    if e164:
+        found = (
+            Lead.objects.select_for_update()
+            .filter(business=business, phone=e164)
+            .first()
+        )
+        return found or Lead(
+            business=business, phone=e164, source=Lead.Source.INBOUND_CALL
+        )
+    if email.strip():
+        found = (
             Lead.objects.for_business(business)
             .filter(email__iexact=email.strip())
             .order_by("created_at")
             .first()
         )
-    if lead is None:
-        return Lead(business=business, source=Lead.Source.INBOUND_CALL)
-    return Lead.objects.select_for_update().get(pk=lead.pk)
+        if found is not None:
+            return Lead.objects.select_for_update().get(pk=found.pk)
+    return Lead(business=business, source=Lead.Source.INBOUND_CALL)
+
+
+def _e164_or_blank(phone: str) -> str:
+    try:
+        return normalize_phone(phone) if phone else ""
+    except InvalidPhoneError:
+        return ""
 
 
 def _merge_contact(lead: Lead, *, name: str, email: str) -> list[str]:

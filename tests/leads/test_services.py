@@ -169,6 +169,60 @@ def test_record_booking_lead_needs_a_phone(business):
     assert not Lead.objects.exists()
 
 
+def statements_on_leads(queries) -> list[str]:
+    return [q["sql"].split()[0] for q in queries if '"leads_lead"' in q["sql"]]
+
+
+def test_a_new_callers_lead_is_inserted_once_complete(
+    business, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(6) as captured:
+        lead = lead_services.record_booking_lead(
+            business, phone="(512) 555-0187", name="Dana", email="dana@example.com"
+        )
+
+    assert statements_on_leads(captured.captured_queries) == ["SELECT", "INSERT"]
+    lead.refresh_from_db()
+    assert (lead.phone, lead.name, lead.email, lead.status) == (
+        CALLER,
+        "Dana",
+        "dana@example.com",
+        Lead.Status.BOOKED,
+    )
+
+
+def test_a_known_callers_lead_is_read_locked_once_and_updated(
+    business, django_assert_max_num_queries
+):
+    LeadFactory(business=business, phone=CALLER, name="Dana")
+
+    with django_assert_max_num_queries(4) as captured:
+        lead_services.record_booking_lead(business, phone=CALLER, name="Dana")
+
+    assert statements_on_leads(captured.captured_queries) == ["SELECT", "UPDATE"]
+    assert Lead.objects.get().status == Lead.Status.BOOKED
+
+
+def test_a_lead_another_call_inserted_meanwhile_is_merged_into(business, mocker):
+    # Another call inserts this number's lead between our read and our insert.
+    theirs = LeadFactory(
+        business=business, phone=CALLER, name="Dana", email="", status=Lead.Status.NEW
+    )
+    mocker.patch(
+        "apps.leads.services._locked_lead",
+        return_value=Lead(business=business, phone=CALLER),
+    )
+
+    lead = lead_services.record_booking_lead(
+        business, phone=CALLER, name="Dana", email="dana@example.com"
+    )
+
+    assert lead.pk == theirs.pk
+    assert Lead.objects.count() == 1
+    theirs.refresh_from_db()
+    assert (theirs.email, theirs.status) == ("dana@example.com", Lead.Status.BOOKED)
+
+
 def test_record_callback_request_links_the_lead_and_call(business):
     call = CallFactory(business=business)
 
