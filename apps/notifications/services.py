@@ -51,10 +51,10 @@ def queue_notification(
     Idempotent on `dedupe_key`: a second call returns the first row untouched. A bad
     recipient gives a FAILED row (visible in the admin) rather than an exception, so a
     caller's transaction never breaks on data from a phone call.
+
+    The unique key alone finds a duplicate (the INSERT is refused): no SELECT before
+    every new row, at the price of rendering a repeat for nothing.
     """
-    existing = Notification.objects.filter(dedupe_key=dedupe_key).first()
-    if existing is not None:
-        return existing
     message = rendering.render_message(
         kind,
         channel=channel,
@@ -167,10 +167,10 @@ def _create_once(dedupe_key: str, fields: dict, recipient_error: str) -> Notific
         with transaction.atomic():
             notification = Notification.objects.create(dedupe_key=dedupe_key, **fields)
     except IntegrityError:
-        winner = Notification.objects.filter(dedupe_key=dedupe_key).first()
-        if winner is None:
-            raise  # not a dedupe race: some other constraint failed
-        return winner  # a concurrent caller won the race for this dedupe_key
+        first = Notification.objects.filter(dedupe_key=dedupe_key).first()
+        if first is None:
+            raise  # not a duplicate: some other constraint failed
+        return first  # queued before, or by a concurrent caller just now
     if notification.enqueued_at is not None:
         transaction.on_commit(partial(enqueue_delivery, notification.id))
     return notification

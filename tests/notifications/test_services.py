@@ -627,23 +627,29 @@ def test_notify_staff_keeps_long_dedupe_keys_within_the_column(delay):
     assert notification.recipient == long_address
 
 
-def test_losing_a_dedupe_race_returns_the_winning_row(business, mocker, delay):
+def test_losing_a_dedupe_race_returns_the_winning_row(
+    business, delay, django_capture_on_commit_callbacks
+):
+    # A concurrent caller inserted first; our INSERT is refused by the unique key
+    # (there is no existence check to pass first: every duplicate takes this path).
     winner = NotificationFactory(business=business, dedupe_key="new_lead:1")
-    real_filter = Notification.objects.filter
-    calls = []
 
-    def filter_missing_the_winner_once(*args, **kwargs):
-        # Both callers passed the existence check before either inserted.
-        calls.append(kwargs)
-        if len(calls) == 1:
-            return Notification.objects.none()
-        return real_filter(*args, **kwargs)
-
-    mocker.patch.object(
-        Notification.objects, "filter", side_effect=filter_missing_the_winner_once
-    )
-
-    loser = queue(business)
+    with django_capture_on_commit_callbacks(execute=True):
+        loser = queue(business)
 
     assert loser.id == winner.id
     assert Notification.objects.count() == 1
+    delay.assert_not_called()
+
+
+def test_a_new_notification_is_inserted_without_a_lookup_first(
+    business, delay, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(4) as captured:  # savepoint, INSERT, release
+        queue(business)
+
+    assert [
+        q["sql"].split()[0]
+        for q in captured.captured_queries
+        if '"notifications_notification"' in q["sql"]
+    ] == ["INSERT"]
