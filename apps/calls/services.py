@@ -95,28 +95,29 @@ def process_webhook_event(
 ) -> dict[str, Any]:
     """Apply a freshly stored message to its call and answer it; the outcome goes on the event.
 
+    One transaction and one commit: what the message changes on its call, the
+    handler's work (each tool call in a savepoint of its own) and the answer stored
+    on the event land together or not at all; the raw event is committed already.
     A failure is recorded on the event and still answered (see fallback_answer).
     """
-    call = business = None
+    business = None
     try:
         with transaction.atomic():
-            updated = _update_call(message)
-        call = updated  # only once committed, so that the event can point at it
-        if call is not None and message.type == vapi.END_OF_CALL_REPORT:
-            # The call is PENDING analysis in the database already; this only rings
-            # the worker, and the sweep rings again if the broker is down.
-            transaction.on_commit(partial(post_call.enqueue_analysis, call.pk))
-        business = call.business if call else find_business(message)
-        answer = _respond(message, business=business, call=call)
-        _finish(event, WebhookEvent.Status.PROCESSED, call=call, response=answer)
+            call = _update_call(message)
+            if call is not None and message.type == vapi.END_OF_CALL_REPORT:
+                # The call is PENDING analysis in the database already; this only
+                # rings the worker, and the sweep rings again if the broker is down.
+                transaction.on_commit(partial(post_call.enqueue_analysis, call.pk))
+            business = call.business if call else find_business(message)
+            answer = _respond(message, business=business, call=call)
+            _finish(event, WebhookEvent.Status.PROCESSED, call=call, response=answer)
+        return answer
     # VAPI must get an answer whatever went wrong; the error stays on the event.
     except Exception as exc:
         logger.exception("VAPI %s failed (event %s)", message.type, event.pk)
-        answer = fallback_answer(message, business=business)
         error = f"{type(exc).__name__}: {exc}"
-        _finish(
-            event, WebhookEvent.Status.FAILED, call=call, response=answer, error=error
-        )
+    answer = fallback_answer(message, business=business)
+    _record_failure(event, message, response=answer, error=error)
     return answer
 
 
@@ -208,23 +209,70 @@ def _respond(
     return answer
 
 
+def _record_failure(
+    event: WebhookEvent, message: vapi.VapiMessage, *, response: dict, error: str
+) -> None:
+    """Mark the event failed; when only the handler failed, the call is still recorded."""
+    try:
+        with transaction.atomic():
+            # For these types the call is only found or created: nothing failed there.
+            call = _update_call(message) if message.type in RESPONDERS else None
+            _finish(
+                event,
+                WebhookEvent.Status.FAILED,
+                call=call,
+                response=response,
+                error=error,
+            )
+    except Exception:
+        logger.exception(
+            "VAPI %s: call not recorded (event %s)", message.type, event.pk
+        )
+        _finish(
+            event, WebhookEvent.Status.FAILED, call=None, response=response, error=error
+        )
+
+
 def _update_call(message: vapi.VapiMessage) -> Call | None:
-    """Upsert and lock the call, apply the message to it and save what changed."""
+    """The message's call, created if new; locked and saved only if the message changes it."""
     if not message.call_id:
         return None
-    calls = Call.objects.select_for_update(of=("self",)).select_related("business")
-    call = calls.filter(vapi_call_id=message.call_id).first()
+    apply = CALL_UPDATES.get(message.type, _no_update)
+    if apply is _no_update:
+        # Most messages of a call in progress (tool calls) change nothing on it:
+        # read it, or create it, without a lock.
+        call = _find_call(message, lock=False)
+        if call is None:
+            created = _create_call(message)
+            if created is not None:
+                return created
+            # A concurrent copy inserted it first; now it is there to read.
+            call = _find_call(message, lock=False)
+        if not _unfilled(call, message):
+            return call
+    call = _find_call(message, lock=True)
     if call is None:
         created = _create_call(message)
         if created is not None:
             return created
         # A concurrent copy inserted it first; now it is there to lock.
-        call = calls.get(vapi_call_id=message.call_id)
+        call = _find_call(message, lock=True)
     changed = _fill_call(call, message)
-    changed += CALL_UPDATES.get(message.type, _no_update)(call, message)
+    changed += apply(call, message)
     if changed:
         call.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
     return call
+
+
+def _find_call(message: vapi.VapiMessage, *, lock: bool) -> Call | None:
+    calls = Call.objects.select_related("business")
+    if lock:
+        calls = calls.select_for_update(of=("self",))
+    try:
+        # get(), not first(): by the unique id, with no ORDER BY to build.
+        return calls.get(vapi_call_id=message.call_id)
+    except Call.DoesNotExist:
+        return None
 
 
 def _create_call(message: vapi.VapiMessage) -> Call | None:
@@ -257,6 +305,14 @@ def _fill_call(call: Call, message: vapi.VapiMessage) -> list[str]:
         call.caller_number = _caller(message)
         changed.append("caller_number")
     return changed
+
+
+def _unfilled(call: Call, message: vapi.VapiMessage) -> bool:
+    """Whether the message may tell the call something _fill_call would save."""
+    dialled = message.phone_number_id or message.phone_number
+    return (call.business_id is None and bool(dialled)) or (
+        not call.caller_number and bool(message.caller_number)
+    )
 
 
 def _apply_status_update(call: Call, message: vapi.VapiMessage) -> list[str]:

@@ -90,12 +90,10 @@ def _answer_safely(tool_call: ToolCall, context: ToolContext) -> ToolInvocation:
 
 
 def _run_once(tool_call: ToolCall, context: ToolContext) -> ToolInvocation:
-    stored = ToolInvocation.objects.filter(tool_call_id=tool_call.id).first()
-    if stored is not None:
-        logger.info("Replaying stored answer for tool call %s", tool_call.id)
-        return stored
     try:
         with transaction.atomic():
+            # Inserted first: the unique toolCallId, not a look-up beforehand, tells
+            # whether this tool call was already claimed.
             invocation = ToolInvocation.objects.create(
                 tool_call_id=tool_call.id,
                 call=context.call,
@@ -106,8 +104,9 @@ def _run_once(tool_call: ToolCall, context: ToolContext) -> ToolInvocation:
             _execute(invocation, tool_call, context)
             return invocation
     except IntegrityError:
-        # A concurrent delivery of this tool call claimed it first and has committed.
-        logger.info("Tool call %s ran in another delivery", tool_call.id)
+        # An earlier or concurrent delivery of this tool call claimed it, and has
+        # committed by now (the insert waited for it).
+        logger.info("Replaying stored answer for tool call %s", tool_call.id)
     stored = ToolInvocation.objects.filter(tool_call_id=tool_call.id).first()
     return stored or ToolInvocation(tool_call_id=tool_call.id, error=FAILED)
 

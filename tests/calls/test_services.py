@@ -2,9 +2,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from apps.calls import services, vapi
-from apps.calls.models import Call, WebhookEvent
+from apps.calls.models import Call, ToolInvocation, WebhookEvent
 from apps.leads.models import Lead
 from tests.businesses.factories import BusinessFactory, VapiPhoneNumberFactory
 from tests.calls.payloads import (
@@ -418,6 +419,73 @@ def test_the_raw_event_is_committed_even_when_the_handler_fails(salon, responder
     event = WebhookEvent.objects.get()
     assert event.payload == load_payload("04-tool-calls-check-availability")
     assert event.status == WebhookEvent.Status.FAILED
+
+
+def test_a_handler_failing_in_the_database_still_records_the_call(salon, monkeypatch):
+    def broken(message, *, business, call):
+        with connection.cursor() as cursor:  # on PostgreSQL this aborts the transaction
+            cursor.execute("SELECT * FROM no_such_table")
+
+    monkeypatch.setattr(services.RESPONDERS[vapi.ASSISTANT_REQUEST], broken)
+
+    answer = receive("01-assistant-request")
+
+    assert "error" in answer
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEvent.Status.FAILED
+    assert "no_such_table" in event.error
+    assert event.call == the_call()
+    assert the_call().business == salon
+
+
+def test_the_tools_work_and_the_stored_answer_are_committed_together(
+    salon, monkeypatch
+):
+    finish = services._finish
+    attempts = []
+
+    def answer_cannot_be_stored_the_first_time(event, status, **fields):
+        attempts.append(status)
+        if len(attempts) == 1:
+            raise RuntimeError("disk full")
+        finish(event, status, **fields)
+
+    monkeypatch.setattr(services, "_finish", answer_cannot_be_stored_the_first_time)
+
+    answer = receive("04-tool-calls-check-availability")
+
+    # Nothing the tool did was kept, so replaying the event runs it afresh.
+    assert ToolInvocation.objects.count() == 0
+    assert answer["results"][0]["error"] == services.TOOL_FAILURE
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.error) == (
+        WebhookEvent.Status.FAILED,
+        "RuntimeError: disk full",
+    )
+    assert event.call == the_call()
+
+
+def test_a_tool_call_leaves_its_call_untouched(salon, responders):
+    receive("02-status-update-in-progress")
+    before = Call.objects.values().get(vapi_call_id=CALL_ID)
+
+    receive("04-tool-calls-check-availability")
+
+    assert Call.objects.values().get(vapi_call_id=CALL_ID) == before
+
+
+def test_a_tool_call_fills_in_the_business_of_a_call_first_seen_without_it(
+    salon, responders
+):
+    raw = load_payload("09-hang")
+    del raw["message"]["phoneNumber"], raw["message"]["call"]["phoneNumberId"]
+    services.receive_vapi_message(vapi.parse(raw))
+
+    receive("04-tool-calls-check-availability")
+
+    assert the_call().business == salon
+    (seen,) = responders[vapi.TOOL_CALLS].calls
+    assert seen["business"] == salon
 
 
 def stored_but_unanswered(name):

@@ -7,7 +7,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from apps.calls.models import Call, WebhookEvent
+from apps.calls import tools
+from apps.calls.models import Call, ToolInvocation, WebhookEvent
 from apps.leads.models import Lead
 from tests.calls.api.conftest import URL, as_bytes, bearer
 from tests.calls.payloads import (
@@ -106,3 +107,32 @@ def test_copies_of_a_tool_call_in_flight_all_get_the_first_answer(
     assert outcomes[0].json()["results"][0]["result"] == "ok"
     assert runs == ["call_9hJd2PqW6nCe4tXa8vLm0KzR"]
     assert WebhookEvent.objects.count() == 1
+
+
+def test_one_tool_call_in_different_deliveries_at_once_runs_once(salon, monkeypatch):
+    runs = []
+
+    def slow_booking(arguments, context):
+        runs.append(arguments)
+        time.sleep(0.3)
+        return "Booked."
+
+    monkeypatch.setitem(tools.TOOLS, "book_appointment", slow_booking)
+    bodies = []
+    for n in range(COPIES):
+        # A new timestamp makes each a new message (a new event), around the same
+        # tool call: only its toolCallId can keep the booking from running twice.
+        raw = load_payload("05-tool-calls-book-appointment")
+        raw["message"]["timestamp"] += n
+        bodies.append(as_bytes(raw))
+
+    outcomes = post_all_at_once(bodies)
+
+    assert [getattr(o, "status_code", o) for o in outcomes] == [200] * COPIES
+    assert all(o.json() == outcomes[0].json() for o in outcomes)
+    assert outcomes[0].json()["results"][0]["result"] == "Booked."
+    assert len(runs) == 1
+    assert ToolInvocation.objects.count() == Call.objects.count() == 1
+    assert WebhookEvent.objects.filter(
+        status=WebhookEvent.Status.PROCESSED
+    ).count() == (COPIES)
