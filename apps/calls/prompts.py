@@ -5,13 +5,14 @@ services or closures there are: assistant-request has VAPI's 7.5 s budget.
 """
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Prefetch
 
 from apps.appointments.models import Provider, Service
-from apps.businesses.models import Business, Closure, OpeningHours, Weekday
+from apps.businesses.models import Business, Weekday
 from apps.calls.speech import (
     say_clock,
     say_day,
@@ -25,13 +26,28 @@ from apps.leads.models import Lead
 DEFAULT_GREETING = "Thanks for calling {name}, this is Roxy. How can I help you today?"
 
 
+class Span(NamedTuple):
+    """One opening interval on a weekday (Weekday's numbering)."""
+
+    weekday: int
+    opens_at: dt.time
+    closes_at: dt.time
+
+
+class ClosedDays(NamedTuple):
+    starts_on: dt.date
+    ends_on: dt.date
+    reason: str
+
+
 @dataclass(frozen=True)
 class BusinessProfile:
     business: Business
     now: dt.datetime  # aware, in the business's time zone
-    hours: list[OpeningHours]
-    closures: list[Closure]
-    services: list[Service]  # active, with their active providers prefetched
+    hours: list[Span]
+    closures: list[ClosedDays]
+    # Active, each with `provider_names`: its active providers' names, by name.
+    services: list[Service]
 
     @property
     def today(self) -> dt.date:
@@ -39,26 +55,38 @@ class BusinessProfile:
 
 
 def load_profile(business: Business, *, now: dt.datetime) -> BusinessProfile:
-    """The business's hours, coming closures and active services (three queries)."""
+    """The business's hours, coming closures and active services (four queries).
+
+    Read fresh for every call (staff edits show at once). Hours, closures and
+    provider names are plain tuples: model instances and prefetch_related cost
+    more than the queries themselves here.
+    """
     local_now = now.astimezone(business.tzinfo)
     horizon = local_now.date() + dt.timedelta(days=settings.ROXY_CLOSURE_LOOKAHEAD_DAYS)
+    hours = business.opening_hours.values_list("weekday", "opens_at", "closes_at")
     closures = business.closures.filter(
         ends_on__gte=local_now.date(), starts_on__lte=horizon
-    )
-    services = business.services.filter(is_active=True).prefetch_related(
-        Prefetch(
-            "providers",
-            queryset=Provider.objects.filter(is_active=True),
-            to_attr="active_providers",
-        )
-    )
+    ).values_list("starts_on", "ends_on", "reason")
     return BusinessProfile(
         business=business,
         now=local_now,
-        hours=list(business.opening_hours.all()),
-        closures=list(closures),
-        services=list(services),
+        hours=[Span(*row) for row in hours],
+        closures=[ClosedDays(*row) for row in closures],
+        services=_services_with_provider_names(business),
     )
+
+
+def _services_with_provider_names(business: Business) -> list[Service]:
+    services = list(business.services.filter(is_active=True))
+    names: dict[int, list[str]] = defaultdict(list)
+    offers = Provider.services.through.objects.filter(
+        service__in=[service.pk for service in services], provider__is_active=True
+    ).order_by("provider__name", "provider_id")
+    for service_id, name in offers.values_list("service_id", "provider__name"):
+        names[service_id].append(name)
+    for service in services:
+        service.provider_names = names[service.pk]
+    return services
 
 
 def first_message(business: Business, *, lead: Lead | None) -> str:
@@ -101,7 +129,7 @@ def closures_text(profile: BusinessProfile) -> str:
 def service_line(service: Service) -> str:
     """'Haircut: 1 hour, $45, with Maria or Jess. A wash, cut and style.'"""
     facts = [say_duration(service.duration_minutes), say_price(service.price)]
-    providers = [p.name for p in getattr(service, "active_providers", [])]
+    providers = getattr(service, "provider_names", [])
     if providers:
         facts.append(f"with {say_list(providers, conjunction='or')}")
     line = f"{service.name}: {', '.join(f for f in facts if f)}."
