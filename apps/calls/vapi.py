@@ -36,6 +36,7 @@ MAX_TOOL_CALL_ID_LENGTH = 128
 MAX_JSON_DEPTH = 100
 # PostgreSQL's jsonb refuses NUL characters and unpaired surrogates.
 _UNSTORABLE = re.compile(r"\\u0000|\\u[dD][89a-fA-F]")
+_CONTAINERS = (dict, list)
 
 
 class VapiPayloadError(ValueError):
@@ -379,15 +380,19 @@ def _refuse_constant(name: str) -> Any:
 
 
 def _deeper_than(data: Any, limit: int) -> bool:
-    # Iterative, so measuring a hostile body cannot itself overflow the stack.
-    stack = [(data, 1)] if isinstance(data, dict | list) else []
-    while stack:
-        value, depth = stack.pop()
-        children = value.values() if isinstance(value, dict) else value
-        if depth > limit:
-            return True
-        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
-    return False
+    # Level by level, iteratively, so measuring a hostile body cannot itself
+    # overflow the stack; after `limit` levels, any container left is too deep.
+    level = [data] if isinstance(data, _CONTAINERS) else []
+    for _ in range(limit):
+        if not level:
+            return False
+        level = [
+            child
+            for value in level
+            for child in (value.values() if isinstance(value, dict) else value)
+            if isinstance(child, _CONTAINERS)
+        ]
+    return bool(level)
 
 
 def _storable(value: Any) -> Any:

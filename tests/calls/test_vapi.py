@@ -348,6 +348,25 @@ def test_loads_refuses_bodies_nested_too_deep():
     assert vapi.loads(fine)
 
 
+@pytest.mark.parametrize("extra", [0, 1])
+def test_depth_counts_objects_and_lists_alike_beside_shallow_siblings(extra):
+    levels = vapi.MAX_JSON_DEPTH + extra
+    body = "1"
+    for level in range(levels):
+        inner = (
+            f'{{"k": {body}, "s": "[[[[", "n": {{}}}}'
+            if level % 2
+            else f'[{body}, "]]"]'
+        )
+        body = inner
+
+    if extra:
+        with pytest.raises(vapi.VapiPayloadError, match="nests deeper"):
+            vapi.loads(body.encode())
+    else:
+        assert vapi.loads(body.encode())
+
+
 def test_loads_survives_nesting_beyond_the_interpreters_recursion_limit():
     with pytest.raises(vapi.VapiPayloadError, match="nests deeper"):
         vapi.loads(b"[" * 100_000 + b"]" * 100_000)
