@@ -465,6 +465,20 @@ def test_the_tools_work_and_the_stored_answer_are_committed_together(
     assert event.call == the_call()
 
 
+def test_an_assistant_request_after_another_message_uses_the_same_call(
+    salon, responders
+):
+    receive("02-status-update-in-progress")
+
+    receive("01-assistant-request")
+
+    (seen,) = responders[vapi.ASSISTANT_REQUEST].calls
+    assert seen["call"] == the_call()
+    assert seen["business"] == salon
+    assert Call.objects.count() == 1
+    assert WebhookEvent.objects.filter(call=the_call()).count() == 2
+
+
 def test_a_tool_call_leaves_its_call_untouched(salon, responders):
     receive("02-status-update-in-progress")
     before = Call.objects.values().get(vapi_call_id=CALL_ID)
