@@ -3,13 +3,14 @@
 import logging
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -68,8 +69,12 @@ def record_webhook_event(
     redelivery, and its payload is not loaded.
     """
     done = status != WebhookEvent.Status.RECEIVED
+    # Outside a transaction (the webhook's case) the INSERT commits on its own,
+    # without a BEGIN and COMMIT around it; inside a caller's, a savepoint keeps a
+    # duplicate from breaking that transaction.
+    alone = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
-        with transaction.atomic():
+        with alone:
             event = WebhookEvent.objects.create(
                 dedupe_key=message.dedupe_key,
                 type=message.type,
