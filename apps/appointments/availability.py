@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Value
+from django.db.models import CharField, IntegerField, Value
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -121,11 +121,31 @@ class _Busy:
         return busy
 
     def overlaps(self, start: dt.datetime, end: dt.datetime) -> bool:
+        if not self.ends:
+            return False
         index = bisect.bisect_right(self.ends, start)
         return index < len(self.starts) and self.starts[index] < end
 
 
 WeeklySpans = dict[int, list[tuple[dt.time, dt.time]]]
+
+
+@dataclass(frozen=True)
+class _Lengths:
+    """The service's lengths and the slot grid's step, worked out once per search."""
+
+    step: dt.timedelta
+    duration: dt.timedelta
+    blocked: dt.timedelta  # duration plus the clean-up buffer
+
+    @classmethod
+    def of(cls, service: Service) -> "_Lengths":
+        duration = dt.timedelta(minutes=service.duration_minutes)
+        return cls(
+            step=dt.timedelta(minutes=settings.SCHEDULING_SLOT_MINUTES),
+            duration=duration,
+            blocked=duration + dt.timedelta(minutes=service.buffer_minutes),
+        )
 
 
 @dataclass
@@ -135,6 +155,12 @@ class _Worker:
     hours: WeeklySpans | None  # None: business hours
     time_off: _Busy = field(default_factory=_Busy)
     bookings: _Busy = field(default_factory=_Busy)
+
+    def is_free(self, start: dt.datetime, lengths: _Lengths) -> bool:
+        """The appointment clears time off; the whole blocked time clears bookings."""
+        return not self.time_off.overlaps(
+            start, start + lengths.duration
+        ) and not self.bookings.overlaps(start, start + lengths.blocked)
 
 
 @dataclass
@@ -146,6 +172,18 @@ class _Calendar:
 
     def is_closed(self, day: dt.date) -> bool:
         return any(first <= day <= last for first, last in self.closures)
+
+    def business_hours(self, day: dt.date) -> list[Interval]:
+        return _instants(day, self.opening.get(day.weekday(), []), self.tz)
+
+    def working(
+        self, day: dt.date, worker: _Worker, business_hours: list[Interval]
+    ) -> list[Interval]:
+        """The worker's hours on `day`: the business's, narrowed to their own if any."""
+        if worker.hours is None:
+            return business_hours
+        own = _instants(day, worker.hours.get(day.weekday(), []), self.tz)
+        return _intersect(business_hours, own)
 
 
 class Schedule:
@@ -170,6 +208,7 @@ class Schedule:
         self.now = now or timezone.now()
         self.ignoring = ignoring
         self.tz = service.business.tzinfo
+        self._lengths = _Lengths.of(service)
         self._calendar: _Calendar | None = None
         self._busy_days: tuple[dt.date, dt.date] | None = None
 
@@ -194,7 +233,7 @@ class Schedule:
         slots: list[Slot] = []
         day = first
         while day <= last and not (limit and len(slots) >= limit):
-            slots.extend(_slots_on(day, self.service, calendar, self._earliest, part))
+            slots.extend(self._slots_on(day, calendar, part))
             day += dt.timedelta(days=1)
         return slots[:limit] if limit else slots
 
@@ -210,11 +249,41 @@ class Schedule:
         calendar = self._calendar_for(day, day)
         if calendar.is_closed(day):
             return None
+        business_hours = calendar.business_hours(day)
         for worker in calendar.workers:
-            working = _working(day, worker, calendar)
-            if _can_start(start_at, working, self.service, worker, self._earliest):
-                return _slot(self.service, worker, start_at)
+            working = calendar.working(day, worker, business_hours)
+            if _on_grid(start_at, working, self._lengths) and worker.is_free(
+                start_at, self._lengths
+            ):
+                return self._slot(worker, start_at)
         return None
+
+    def _slots_on(
+        self,
+        day: dt.date,
+        calendar: "_Calendar",
+        part_of_day: tuple[dt.time, dt.time] | None,
+    ) -> list[Slot]:
+        if calendar.is_closed(day):
+            return []
+        business_hours = calendar.business_hours(day)
+        slots = []
+        for worker in calendar.workers:
+            working = calendar.working(day, worker, business_hours)
+            for start in _starts(working, worker, self._lengths, self._earliest):
+                if part_of_day is None or _within(start, calendar.tz, part_of_day):
+                    slots.append(self._slot(worker, start))
+        slots.sort(key=lambda s: (s.start_at, s.provider_name, s.provider_id))
+        return slots
+
+    def _slot(self, worker: _Worker, start: dt.datetime) -> Slot:
+        return Slot(
+            service_id=self.service.pk,
+            provider_id=worker.provider_id,
+            provider_name=worker.name,
+            start_at=start,
+            end_at=start + self._lengths.duration,
+        )
 
     @property
     def _earliest(self) -> dt.datetime:
@@ -225,7 +294,7 @@ class Schedule:
             self._calendar = _load_calendar(self.service, self.provider, self.now)
         known = self._busy_days
         if known is None or first < known[0] or last > known[1]:
-            _load_busy(self._calendar, (first, last), self.ignoring)
+            _load_busy(self._calendar, (first, last), self._lengths, self.ignoring)
             self._busy_days = (first, last)
         return self._calendar
 
@@ -331,57 +400,84 @@ def _bookable_days(
 def _load_calendar(
     service: Service, provider: Provider | None, now: dt.datetime
 ) -> _Calendar:
-    """Hours, closures up to the booking horizon and the providers with their hours:
-    three queries, whatever the number of days asked about later."""
-    business_id = service.business_id
+    """Opening hours, the providers with their own hours, and closures up to the
+    booking horizon: two queries, whatever the number of days asked about later."""
     tz = service.business.tzinfo
     today = now.astimezone(tz).date()
     horizon = today + dt.timedelta(days=settings.SCHEDULING_MAX_DAYS_AHEAD)
-    opening = _weekly(
-        OpeningHours.objects.filter(business_id=business_id).values_list(
-            "weekday", "opens_at", "closes_at"
-        )
-    )
-    closures = list(
-        Closure.objects.filter(
-            business_id=business_id, starts_on__lte=horizon, ends_on__gte=today
-        ).values_list("starts_on", "ends_on")
-    )
-    return _Calendar(
-        tz=tz,
-        opening=opening,
-        closures=closures,
-        workers=_workers(service, provider),
-    )
+    opening, workers = _hours_and_workers(service, provider)
+    closures = Closure.objects.filter(
+        business_id=service.business_id, starts_on__lte=horizon, ends_on__gte=today
+    ).values_list("starts_on", "ends_on")
+    return _Calendar(tz=tz, opening=opening, closures=list(closures), workers=workers)
 
 
-def _workers(service: Service, provider: Provider | None) -> list[_Worker]:
-    """Active providers of `service` by name, each with their own hours (one query)."""
+def _hours_and_workers(
+    service: Service, provider: Provider | None
+) -> tuple[WeeklySpans, list[_Worker]]:
+    """The business's opening hours, and the active providers of `service` by name
+    with their own hours, in one query: opening hours come as rows of no provider."""
+    opening = OpeningHours.objects.filter(business_id=service.business_id)
     providers = Provider.objects.filter(
         business_id=service.business_id, is_active=True, services=service
     )
     if provider is not None:
         providers = providers.filter(pk=provider.pk)
-    rows = providers.order_by("name", "pk", "hours__opens_at").values_list(
-        "pk", "name", "hours__weekday", "hours__opens_at", "hours__closes_at"
+    rows = (
+        opening.order_by()
+        .values_list(
+            Value(None, output_field=IntegerField()),
+            Value("", output_field=CharField()),
+            "weekday",
+            "opens_at",
+            "closes_at",
+        )
+        .union(
+            providers.order_by().values_list(
+                "pk", "name", "hours__weekday", "hours__opens_at", "hours__closes_at"
+            ),
+            all=True,
+        )
     )
+    spans: WeeklySpans = defaultdict(list)
     workers: dict[int, _Worker] = {}
-    for pk, name, weekday, opens_at, closes_at in rows:
+    for pk, name, weekday, opens_at, closes_at in sorted(rows, key=_by_name_then_time):
+        if pk is None:
+            spans[weekday].append((opens_at, closes_at))
+            continue
         worker = workers.setdefault(pk, _Worker(provider_id=pk, name=name, hours=None))
         if weekday is not None:  # any rows at all: their own hours, not the business's
             worker.hours = worker.hours or defaultdict(list)
             worker.hours[weekday].append((opens_at, closes_at))
-    return list(workers.values())
+    return spans, list(workers.values())
+
+
+def _by_name_then_time(row: tuple) -> tuple:
+    pk, name, weekday, opens_at, _ = row
+    return (
+        name,
+        pk or 0,
+        weekday if weekday is not None else -1,
+        opens_at or dt.time(),
+    )
 
 
 def _load_busy(
-    calendar: _Calendar, days: tuple[dt.date, dt.date], ignoring: Appointment | None
+    calendar: _Calendar,
+    days: tuple[dt.date, dt.date],
+    lengths: _Lengths,
+    ignoring: Appointment | None,
 ) -> None:
-    """Each worker's time off and bookings around `days`, in one query."""
+    """Each worker's time off and bookings that could meet a slot on `days`, in one query.
+
+    A slot lies within its local day; its buffer may run past the day's end. The
+    margin covers a DST shift of local midnight (an hour or two at most).
+    """
     first, last = days
-    # A day either side covers any offset between local midnight and UTC.
-    window_start = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(), UTC)
-    window_end = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), UTC)
+    margin = dt.timedelta(hours=3)
+    window_start = _midnight(first, calendar.tz) - margin
+    window_end = _midnight(last + dt.timedelta(days=1), calendar.tz)
+    window_end += lengths.blocked + margin
     by_id = {worker.provider_id: worker for worker in calendar.workers}
     time_off = TimeOff.objects.filter(
         provider_id__in=by_id, starts_at__lt=window_end, ends_at__gt=window_start
@@ -406,95 +502,39 @@ def _load_busy(
         worker.bookings = _Busy.of(intervals[worker.provider_id, True])
 
 
-def _weekly(rows: Iterable[tuple[int, dt.time, dt.time]]) -> WeeklySpans:
-    spans: WeeklySpans = defaultdict(list)
-    for weekday, opens_at, closes_at in sorted(rows):
-        spans[weekday].append((opens_at, closes_at))
-    return spans
-
-
-def _working(day: dt.date, worker: _Worker, calendar: _Calendar) -> list[Interval]:
-    business_hours = _instants(
-        day, calendar.opening.get(day.weekday(), []), calendar.tz
-    )
-    if worker.hours is None:
-        return business_hours
-    own = _instants(day, worker.hours.get(day.weekday(), []), calendar.tz)
-    return _intersect(business_hours, own)
-
-
-def _slots_on(
-    day: dt.date,
-    service: Service,
-    calendar: _Calendar,
-    earliest: dt.datetime,
-    part_of_day: tuple[dt.time, dt.time] | None,
-) -> list[Slot]:
-    if calendar.is_closed(day):
-        return []
-    slots = []
-    for worker in calendar.workers:
-        working = _working(day, worker, calendar)
-        for start in _starts(working, service, worker, earliest):
-            local_time = start.astimezone(calendar.tz).time()
-            if part_of_day is None or part_of_day[0] <= local_time < part_of_day[1]:
-                slots.append(_slot(service, worker, start))
-    slots.sort(key=lambda s: (s.start_at, s.provider_name, s.provider_id))
-    return slots
-
-
 def _starts(
-    working: list[Interval], service: Service, worker: _Worker, earliest: dt.datetime
+    working: list[Interval],
+    worker: _Worker,
+    lengths: _Lengths,
+    earliest: dt.datetime,
 ) -> Iterator[dt.datetime]:
-    step = dt.timedelta(minutes=settings.SCHEDULING_SLOT_MINUTES)
-    duration = dt.timedelta(minutes=service.duration_minutes)
+    """Free starts on the grid from each working interval's start, none before `earliest`."""
     for opens, closes in working:
         start = opens
-        while start + duration <= closes:
-            if _clear(start, service, worker, earliest):
+        if start < earliest:  # jump to the first grid point at or after it
+            start -= ((opens - earliest) // lengths.step) * lengths.step
+        while start + lengths.duration <= closes:
+            if worker.is_free(start, lengths):
                 yield start
-            start += step
+            start += lengths.step
 
 
-def _can_start(
-    start: dt.datetime,
-    working: list[Interval],
-    service: Service,
-    worker: _Worker,
-    earliest: dt.datetime,
-) -> bool:
-    """Whether `_starts` would yield `start`, without walking the day."""
-    step = dt.timedelta(minutes=settings.SCHEDULING_SLOT_MINUTES)
-    duration = dt.timedelta(minutes=service.duration_minutes)
-    on_grid = any(
+def _on_grid(start: dt.datetime, working: list[Interval], lengths: _Lengths) -> bool:
+    """Whether `_starts` walks through `start` (free or not), without walking the day."""
+    return any(
         opens <= start
-        and start + duration <= closes
-        and (start - opens) % step == dt.timedelta(0)
+        and start + lengths.duration <= closes
+        and (start - opens) % lengths.step == dt.timedelta(0)
         for opens, closes in working
     )
-    return on_grid and _clear(start, service, worker, earliest)
 
 
-def _clear(
-    start: dt.datetime, service: Service, worker: _Worker, earliest: dt.datetime
-) -> bool:
-    duration = dt.timedelta(minutes=service.duration_minutes)
-    blocked = duration + dt.timedelta(minutes=service.buffer_minutes)
-    return (
-        start >= earliest
-        and not worker.time_off.overlaps(start, start + duration)
-        and not worker.bookings.overlaps(start, start + blocked)
-    )
+def _within(start: dt.datetime, tz: dt.tzinfo, part: tuple[dt.time, dt.time]) -> bool:
+    return part[0] <= start.astimezone(tz).time() < part[1]
 
 
-def _slot(service: Service, worker: _Worker, start: dt.datetime) -> Slot:
-    return Slot(
-        service_id=service.pk,
-        provider_id=worker.provider_id,
-        provider_name=worker.name,
-        start_at=start,
-        end_at=start + dt.timedelta(minutes=service.duration_minutes),
-    )
+def _midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tz).astimezone(UTC)
 
 
 def _instants(

@@ -442,9 +442,9 @@ def test_the_query_count_does_not_grow_with_days_or_bookings(
         ProviderHoursFactory(provider=others[0], weekday=offset % 7)
     ClosureFactory(business=business, starts_on=TUESDAY, ends_on=TUESDAY)
     service = type(service).objects.get(pk=service.pk)  # business not cached
-    # The business, its hours and closures, the providers with their hours, and
-    # their time off and bookings together.
-    with django_assert_max_num_queries(5):
+    # The business; its opening hours with the providers and their own hours;
+    # closures; the providers' time off and bookings together.
+    with django_assert_max_num_queries(4):
         slots = availability.find_free_slots(
             service,
             start_date=TUESDAY,
@@ -734,7 +734,8 @@ def test_a_schedule_reads_hours_and_providers_once(salon, django_assert_num_quer
         start_at=at(TUESDAY + dt.timedelta(days=7), 9),
     )
     schedule = availability.Schedule(service, now=MONDAY_7AM)
-    with django_assert_num_queries(4):  # hours, closures, providers, their busy time
+    # Opening and providers' hours, closures, then the providers' busy time.
+    with django_assert_num_queries(3):
         first_week = schedule.free_slots(TUESDAY, TUESDAY + dt.timedelta(days=6))
     with django_assert_num_queries(1):  # only the next week's busy time
         next_week = schedule.free_slots(
@@ -760,6 +761,37 @@ def test_a_provider_without_the_service_has_no_schedule_and_reads_no_bookings(
     business, service, _ = salon
     other = ProviderFactory(business=business)
     schedule = availability.Schedule(service, provider=other, now=MONDAY_7AM)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         assert schedule.free_slots(TUESDAY, TUESDAY) == []
     assert schedule.slot_at(at(TUESDAY, 10)) is None
+
+
+def test_a_booking_after_midnight_still_blocks_a_late_slots_buffer(db):
+    business = BusinessFactory(timezone="America/Chicago")
+    OpeningHoursFactory(
+        business=business, weekday=1, opens_at=dt.time(22), closes_at=dt.time(23, 30)
+    )
+    service = ServiceFactory(business=business, duration_minutes=60, buffer_minutes=60)
+    provider = ProviderFactory(business=business, services=[service])
+    AppointmentFactory(  # 00:15 on Wednesday, 06:15 UTC
+        business=business,
+        service=service,
+        provider=provider,
+        start_at=at(TUESDAY + dt.timedelta(days=1), 0, 15),
+    )
+
+    assert local_times(free(service)) == ["22:00"]  # 22:30's buffer meets it
+    assert not availability.is_slot_free(
+        service, provider=provider, start_at=at(TUESDAY, 22, 30), now=MONDAY_7AM
+    )
+
+
+def test_time_off_from_the_day_before_still_blocks_the_morning(salon):
+    _, service, provider = salon
+    TimeOffFactory(
+        provider=provider,
+        starts_at=at(TUESDAY, 0) - dt.timedelta(days=2),
+        ends_at=at(TUESDAY, 10),
+    )
+
+    assert local_times(free(service))[0] == "10:00"
