@@ -189,12 +189,15 @@ def _save_or_refuse(appointment: Appointment) -> None:
     On PostgreSQL the exclusion constraint refuses the row itself, so a query
     first would only repeat it (measured: a SELECT per booking). SQLite has no
     such constraint: there the check, inside the IMMEDIATE transaction, is the guard.
+
+    Callers are atomic and let SlotTakenError out, which rolls their savepoint
+    back; so the refused statement needs no savepoint of its own, and nothing may
+    query between catching it and raising.
     """
     if connection.vendor != "postgresql":
         ensure_no_clash(appointment)
     try:
-        with transaction.atomic():
-            appointment.save()
+        appointment.save()
     except IntegrityError as exc:
         if getattr(exc.__cause__, "sqlstate", None) != EXCLUSION_VIOLATION:
             raise
