@@ -5,13 +5,13 @@ services or closures there are: assistant-request has VAPI's 7.5 s budget.
 """
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
+from django.db.models import F, FilteredRelation, Q
 
-from apps.appointments.models import Provider, Service
+from apps.appointments.models import Service
 from apps.businesses.models import Business, Weekday
 from apps.calls.speech import (
     say_clock,
@@ -55,11 +55,12 @@ class BusinessProfile:
 
 
 def load_profile(business: Business, *, now: dt.datetime) -> BusinessProfile:
-    """The business's hours, coming closures and active services (four queries).
+    """The business's hours, coming closures and active services (three queries).
 
-    Read fresh for every call (staff edits show at once). Hours, closures and
-    provider names are plain tuples: model instances and prefetch_related cost
-    more than the queries themselves here.
+    Read fresh for every call (staff edits show at once). Hours and closures are
+    plain tuples, and services come with their providers' names in the same query:
+    model instances, prefetch_related and each extra query cost more than the
+    rows themselves here.
     """
     local_now = now.astimezone(business.tzinfo)
     horizon = local_now.date() + dt.timedelta(days=settings.ROXY_CLOSURE_LOOKAHEAD_DAYS)
@@ -77,16 +78,26 @@ def load_profile(business: Business, *, now: dt.datetime) -> BusinessProfile:
 
 
 def _services_with_provider_names(business: Business) -> list[Service]:
-    services = list(business.services.filter(is_active=True))
-    names: dict[int, list[str]] = defaultdict(list)
-    offers = Provider.services.through.objects.filter(
-        service__in=[service.pk for service in services], provider__is_active=True
-    ).order_by("provider__name", "provider_id")
-    for service_id, name in offers.values_list("service_id", "provider__name"):
-        names[service_id].append(name)
-    for service in services:
-        service.provider_names = names[service.pk]
-    return services
+    """Active services by name, each with `provider_names`, in one query: a row per
+    (service, active provider), the service's first row kept."""
+    rows = (
+        business.services.filter(is_active=True)
+        .annotate(
+            active_providers=FilteredRelation(
+                "providers", condition=Q(providers__is_active=True)
+            ),
+            provider_name=F("active_providers__name"),
+        )
+        .order_by("name", "pk", "provider_name")
+    )
+    services: dict[int, Service] = {}
+    for row in rows:
+        service = services.setdefault(row.pk, row)
+        if service is row:
+            service.provider_names = []
+        if row.provider_name is not None:
+            service.provider_names.append(row.provider_name)
+    return list(services.values())
 
 
 def first_message(business: Business, *, lead: Lead | None) -> str:

@@ -193,6 +193,22 @@ def test_the_service_argument_enumerates_active_services_only(salon):
     assert check["enum"] == ["Blowout", "Haircut", "Haircut and color"]
 
 
+def test_services_list_only_their_active_providers_by_name(salon):
+    lonely = ServiceFactory(
+        business=salon.business, name="Beard trim", duration_minutes=30, price=None
+    )
+    ProviderFactory(
+        business=salon.business, name="Zed", services=[lonely], is_active=False
+    )
+    ProviderFactory(business=salon.business, name="Abe", services=[salon.haircut])
+
+    prompt = prompt_of(answer(salon.business))
+
+    assert "Beard trim: 30 minutes." in prompt  # nobody active does it
+    assert "Haircut: 1 hour, $45, with Abe, Jess or Maria." in prompt
+    assert prompt.index("Beard trim:") < prompt.index("Blowout:")
+
+
 def test_server_messages_metadata_and_limits_are_explicit(salon):
     roxy = answer(salon.business)["assistant"]
 
@@ -291,7 +307,8 @@ def test_assistant_request_uses_a_small_fixed_number_of_queries(
     LeadFactory(business=salon.business, phone=CALLER, name="Dana")
     call = CallFactory(business=salon.business)
 
-    with django_assert_max_num_queries(5):
+    # The caller's lead, opening hours, closures, services with their providers.
+    with django_assert_max_num_queries(4):
         body = answer(salon.business, call=call)
 
     assert "Extra 24" in prompt_of(body)
