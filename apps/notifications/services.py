@@ -55,13 +55,50 @@ def queue_notification(
     The unique key alone finds a duplicate (the INSERT is refused): no SELECT before
     every new row, at the price of rendering a repeat for nothing.
     """
-    message = rendering.render_message(
+    message = _render(
+        business, kind, channel, context, _invite_uid(appointment, dedupe_key)
+    )
+    return _queue_rendered(
+        business,
+        message,
+        channel=channel,
+        kind=kind,
+        recipient=recipient,
+        dedupe_key=dedupe_key,
+        lead=lead,
+        appointment=appointment,
+        call=call,
+        send_after=send_after,
+        respect_quiet_hours=respect_quiet_hours,
+    )
+
+
+def _render(
+    business, kind: str, channel: str, context: dict, invite_uid: str
+) -> rendering.RenderedMessage:
+    return rendering.render_message(
         kind,
         channel=channel,
         context={**business_context(business), **context},
         tz=business.tzinfo,
-        invite_uid=_invite_uid(appointment, dedupe_key),
+        invite_uid=invite_uid,
     )
+
+
+def _queue_rendered(
+    business,
+    message: rendering.RenderedMessage,
+    *,
+    channel: str,
+    kind: str,
+    recipient: str,
+    dedupe_key: str,
+    lead,
+    appointment,
+    call,
+    send_after: dt.datetime | None = None,
+    respect_quiet_hours: bool = False,
+) -> Notification:
     if respect_quiet_hours:
         now = timezone.now()
         send_after = next_allowed_send_time(
@@ -95,28 +132,34 @@ def notify_staff(
     """Queue one alert per staff address and phone on the business. Idempotent per key.
 
     Channels the kind has no templates for are skipped (daily_digest is email only).
+    Each channel's message is rendered once: it is the same for every staff member.
     """
     recipients = {
         rendering.EMAIL: business.notification_email_list,
         rendering.SMS: business.notification_phone_list,
     }
     allowed = rendering.KIND_CHANNELS.get(kind, frozenset())
-    return [
-        queue_notification(
-            business,
-            channel=channel,
-            kind=kind,
-            recipient=recipient,
-            context=context,
-            dedupe_key=_per_recipient_key(dedupe_key, channel, recipient),
-            lead=lead,
-            appointment=appointment,
-            call=call,
-        )
-        for channel in channels
-        if channel in allowed
-        for recipient in recipients[channel]
-    ]
+    queued = []
+    for channel in channels:
+        if channel not in allowed or not recipients[channel]:
+            continue
+        uid = _invite_uid(appointment, dedupe_key)
+        message = _render(business, kind, channel, context, uid)
+        queued += [
+            _queue_rendered(
+                business,
+                message,
+                channel=channel,
+                kind=kind,
+                recipient=recipient,
+                dedupe_key=_per_recipient_key(dedupe_key, channel, recipient),
+                lead=lead,
+                appointment=appointment,
+                call=call,
+            )
+            for recipient in recipients[channel]
+        ]
+    return queued
 
 
 def _per_recipient_key(dedupe_key: str, channel: str, recipient: str) -> str:

@@ -587,6 +587,35 @@ def test_notify_staff_alerts_every_staff_address_and_phone(delay):
     assert Notification.objects.count() == 3
 
 
+def test_notify_staff_renders_each_channel_once_for_all_recipients(delay, mocker):
+    business = BusinessFactory(
+        notification_emails="desk@example.com, owner@example.com, a@example.com",
+        notification_phones="+15125550111, +15125550112",
+    )
+    render = mocker.spy(services.rendering, "render_message")
+
+    notifications = services.notify_staff(
+        business,
+        kind="new_lead",
+        context={"caller_name": "Dana"},
+        dedupe_key="new_lead:call-9",
+    )
+
+    assert sorted(call.kwargs["channel"] for call in render.call_args_list) == [
+        "email",
+        "sms",
+    ]
+    by_channel = {}
+    for n in notifications:
+        by_channel.setdefault(n.channel, set()).add((n.subject, n.body, n.html_body))
+    assert len(notifications) == 5
+    assert {channel: len(bodies) for channel, bodies in by_channel.items()} == {
+        "email": 1,
+        "sms": 1,
+    }
+    assert "Dana" in notifications[0].body
+
+
 def test_notify_staff_skips_channels_a_kind_does_not_have(delay):
     business = BusinessFactory(
         notification_emails="desk@example.com", notification_phones="+15125550111"
