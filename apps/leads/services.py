@@ -212,9 +212,16 @@ def _upsert_lead(
         with transaction.atomic():
             lead.save(force_insert=True)
     except IntegrityError:
-        lead = Lead.objects.select_for_update().get(business=business, phone=lead.phone)
-        merge(lead)
-        lead.save()
+        theirs = (
+            Lead.objects.select_for_update()
+            .filter(business=business, phone=lead.phone)
+            .first()
+        )
+        if theirs is None:
+            raise  # not a concurrent insert of this number: some other constraint
+        merge(theirs)
+        theirs.save()
+        return theirs
     return lead
 
 
