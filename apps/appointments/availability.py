@@ -453,6 +453,7 @@ def _hours_and_workers(
 
 
 def _by_name_then_time(row: tuple) -> tuple:
+    """Providers by name then id (the order slots tie-break in), hours by time."""
     pk, name, weekday, opens_at, _ = row
     return (
         name,
