@@ -156,7 +156,11 @@ def unavailable_answer(business: Business | None) -> dict:
 def _known_lead(business: Business, caller: str) -> Lead | None:
     if not caller:
         return None
-    return Lead.objects.filter(business=business, phone=caller).first()
+    # Only what the greeting, the prompt and the metadata use (the query budget test
+    # catches a deferred field read later).
+    return (
+        Lead.objects.filter(business=business, phone=caller).only("id", "name").first()
+    )
 
 
 def _voice() -> dict[str, str]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import F, FilteredRelation, Q
+from django.db.models import F
 
 from apps.appointments.models import Service
 from apps.businesses.models import Business, Weekday
@@ -78,15 +78,13 @@ def load_profile(business: Business, *, now: dt.datetime) -> BusinessProfile:
 
 
 def _services_with_provider_names(business: Business) -> list[Service]:
-    """Active services by name, each with `provider_names`, in one query: a row per
-    (service, active provider), the service's first row kept."""
+    """Active services by name, each with `provider_names` (active ones, by name), in
+    one query: a row per (service, provider), the service's first row kept."""
     rows = (
         business.services.filter(is_active=True)
         .annotate(
-            active_providers=FilteredRelation(
-                "providers", condition=Q(providers__is_active=True)
-            ),
-            provider_name=F("active_providers__name"),
+            provider_name=F("providers__name"),
+            provider_is_active=F("providers__is_active"),
         )
         .order_by("name", "pk", "provider_name")
     )
@@ -95,7 +93,7 @@ def _services_with_provider_names(business: Business) -> list[Service]:
         service = services.setdefault(row.pk, row)
         if service is row:
             service.provider_names = []
-        if row.provider_name is not None:
+        if row.provider_is_active:  # None when nobody offers the service
             service.provider_names.append(row.provider_name)
     return list(services.values())
 
