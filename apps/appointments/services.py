@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from apps.appointments import notices
@@ -18,6 +18,8 @@ logger = logging.getLogger(__name__)
 
 # PostgreSQL's SQLSTATE for an exclusion-constraint violation.
 EXCLUSION_VIOLATION = "23P01"
+DEADLOCK_DETECTED = "40P01"
+SLOT_LOST = (EXCLUSION_VIOLATION, DEADLOCK_DETECTED)
 
 
 class SlotTakenError(Exception):
@@ -198,8 +200,10 @@ def _save_or_refuse(appointment: Appointment) -> None:
         ensure_no_clash(appointment)
     try:
         appointment.save()
-    except IntegrityError as exc:
-        if getattr(exc.__cause__, "sqlstate", None) != EXCLUSION_VIOLATION:
+    except (IntegrityError, OperationalError) as exc:
+        # Two overlapping inserts checking the exclusion constraint at once can
+        # deadlock; PostgreSQL aborts one of them, and that one lost the slot.
+        if getattr(exc.__cause__, "sqlstate", None) not in SLOT_LOST:
             raise
         raise _taken(appointment) from exc
 
