@@ -197,10 +197,6 @@ class Appointment(TimeStampedModel):
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
 
-    @property
-    def has_reminder_sent(self) -> bool:
-        return self.reminder_sent_at is not None
-
     def overlaps(self, other: "Appointment") -> bool:
         return (
             self.provider_id == other.provider_id
