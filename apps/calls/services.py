@@ -3,14 +3,14 @@
 import logging
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -19,6 +19,7 @@ from apps.calls import assistant, post_call, vapi
 from apps.calls.models import Call, WebhookEvent
 from apps.core.logging import vapi_call_context
 from apps.core.phones import InvalidPhoneError, normalize_phone
+from apps.core.transactions import savepoint_if_nested
 from apps.leads import services as lead_services
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ TOOL_FAILURE = (
     "Apologise and offer to take a message for the team."
 )
 _MAX_COST = Decimal("999999.9999")  # Call.cost holds 10 digits, 4 of them decimals
+TOOL_MESSAGES = frozenset({vapi.TOOL_CALLS, vapi.FUNCTION_CALL})
 _MAX_URL_LENGTH = 1000
 _POLL_SECONDS = 0.1
 
@@ -69,12 +71,9 @@ def record_webhook_event(
     redelivery, and its payload is not loaded.
     """
     done = status != WebhookEvent.Status.RECEIVED
-    # Outside a transaction (the webhook's case) the INSERT commits on its own,
-    # without a BEGIN and COMMIT around it; inside a caller's, a savepoint keeps a
-    # duplicate from breaking that transaction.
-    alone = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
-        with alone:
+        # Outside a transaction (the webhook's case) the INSERT commits on its own.
+        with savepoint_if_nested():
             event = WebhookEvent.objects.create(
                 dedupe_key=message.dedupe_key,
                 type=message.type,
@@ -100,13 +99,15 @@ def process_webhook_event(
     """Apply a freshly stored message to its call and answer it; the outcome goes on the event.
 
     One transaction and one commit: what the message changes on its call, the
-    handler's work (each tool call in a savepoint of its own) and the answer stored
-    on the event land together or not at all; the raw event is committed already.
-    A failure is recorded on the event and still answered (see fallback_answer).
+    handler's work and the answer stored on the event land together or not at all;
+    the raw event is committed already. Tool calls are the exception: each tool
+    call commits its own outcome (apps.calls.tools), so a crash before the answer
+    is stored leaves the event RECEIVED, and its replay hears the stored outcomes
+    again. A failure is recorded on the event and still answered (see fallback_answer).
     """
-    business = None
+    business = answer = None
     try:
-        with transaction.atomic():
+        with _transaction_for(message):
             call = _update_call(message)
             if call is not None and message.type == vapi.END_OF_CALL_REPORT:
                 # The call is PENDING analysis in the database already; this only
@@ -120,9 +121,20 @@ def process_webhook_event(
     except Exception as exc:
         logger.exception("VAPI %s failed (event %s)", message.type, event.pk)
         error = f"{type(exc).__name__}: {exc}"
-    answer = fallback_answer(message, business=business)
+    if answer is None or message.type not in TOOL_MESSAGES:
+        # Rolled back with its transaction, so VAPI hears the fallback instead; a
+        # tool call's answer stands, its outcomes being committed already.
+        answer = fallback_answer(message, business=business)
     _record_failure(event, message, response=answer, error=error)
     return answer
+
+
+def _transaction_for(message: vapi.VapiMessage) -> AbstractContextManager:
+    # The caller waits on a tool call, and an enclosing transaction would cost it a
+    # BEGIN, a COMMIT and a savepoint around every tool for nothing (see above).
+    if message.type in TOOL_MESSAGES:
+        return nullcontext()
+    return transaction.atomic()
 
 
 def find_business(message: vapi.VapiMessage) -> Business | None:
@@ -244,18 +256,20 @@ def _update_call(message: vapi.VapiMessage) -> Call | None:
         call, created = _find_or_create_call(message)
         if created or not _unfilled(call, message):
             return call
-    call = _find_call(message, lock=True)
-    if call is None:
-        created = _create_call(message)
-        if created is not None:
-            return created
-        # A concurrent copy inserted it first; now it is there to lock.
+    # Tool calls arrive outside a transaction (see process_webhook_event).
+    with transaction.atomic(savepoint=False):
         call = _find_call(message, lock=True)
-    changed = _fill_call(call, message)
-    changed += apply(call, message)
-    if changed:
-        call.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
-    return call
+        if call is None:
+            created = _create_call(message)
+            if created is not None:
+                return created
+            # A concurrent copy inserted it first; now it is there to lock.
+            call = _find_call(message, lock=True)
+        changed = _fill_call(call, message)
+        changed += apply(call, message)
+        if changed:
+            call.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+        return call
 
 
 def _find_or_create_call(message: vapi.VapiMessage) -> tuple[Call, bool]:
@@ -289,7 +303,7 @@ def _create_call(message: vapi.VapiMessage) -> Call | None:
     call = Call(vapi_call_id=message.call_id, **_new_call_fields(message))
     CALL_UPDATES.get(message.type, _no_update)(call, message)
     try:
-        with transaction.atomic():
+        with savepoint_if_nested():
             call.save(force_insert=True)
     except IntegrityError:
         return None

@@ -1,15 +1,22 @@
 """Roxy's tools, run for tool-calls and legacy function-call messages (PROTOCOL §4.2, §5).
 
-Every tool call runs at most once: its ToolInvocation row is inserted before the
-tool runs, in the same transaction, so the unique toolCallId decides between two
-deliveries of the same call. The loser waits on that insert (PostgreSQL blocks on
-the uncommitted duplicate key; SQLite transactions are IMMEDIATE), then finds the
-winner's answer stored and returns it: a redelivered booking never books twice.
+Every tool that writes runs at most once per tool call: its ToolInvocation row is
+inserted before the tool runs, in the same transaction, so the unique toolCallId
+decides between two deliveries of the same call. The loser waits on that insert
+(PostgreSQL blocks on the uncommitted duplicate key; SQLite transactions are
+IMMEDIATE), then finds the winner's answer stored and returns it: a redelivered
+booking never books twice.
+
+A tool that only reads may run twice, which changes nothing, so it runs first and
+its outcome is inserted after, with no transaction around it: the first outcome
+stored is the one every delivery hears, and the caller, who is waiting, is spared
+four round trips.
 """
 
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -20,6 +27,7 @@ from apps.calls.models import ToolInvocation
 from apps.calls.speech import one_line
 from apps.calls.toolbox import ToolContext, ToolError, caller_e164
 from apps.calls.vapi import FUNCTION_CALL, ToolCall, VapiMessage
+from apps.core.transactions import savepoint_if_nested
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +44,10 @@ TOOLS: dict[str, Tool] = {
     "get_business_info": desk_tools.get_business_info,
     "take_message": desk_tools.take_message,
 }
+
+READ_ONLY_TOOLS = frozenset(
+    {"check_availability", "find_my_appointments", "get_business_info"}
+)
 
 FAILED = (
     "Something went wrong on our side with that request. Apologise, and offer to "
@@ -90,22 +102,29 @@ def _answer_safely(tool_call: ToolCall, context: ToolContext) -> ToolInvocation:
 
 
 def _run_once(tool_call: ToolCall, context: ToolContext) -> ToolInvocation:
+    invocation = ToolInvocation(
+        tool_call_id=tool_call.id,
+        call=context.call,
+        business=context.business,
+        name=tool_call.name[:64],
+        arguments=tool_call.arguments,
+    )
     try:
+        if tool_call.name in READ_ONLY_TOOLS:
+            _execute(invocation, tool_call, context)
+            with savepoint_if_nested():
+                invocation.save(force_insert=True)
+            return invocation
         with transaction.atomic():
             # Inserted first: the unique toolCallId, not a look-up beforehand, tells
             # whether this tool call was already claimed.
-            invocation = ToolInvocation.objects.create(
-                tool_call_id=tool_call.id,
-                call=context.call,
-                business=context.business,
-                name=tool_call.name[:64],
-                arguments=tool_call.arguments,
-            )
+            invocation.save(force_insert=True)
             _execute(invocation, tool_call, context)
+            invocation.save(update_fields=["result", "error", "duration_ms"])
             return invocation
     except IntegrityError:
-        # An earlier or concurrent delivery of this tool call claimed it, and has
-        # committed by now (the insert waited for it).
+        # An earlier or concurrent delivery of this tool call stored its outcome,
+        # and has committed by now (the insert waited for it).
         logger.info("Replaying stored answer for tool call %s", tool_call.id)
     stored = ToolInvocation.objects.filter(tool_call_id=tool_call.id).first()
     return stored or ToolInvocation(tool_call_id=tool_call.id, error=FAILED)
@@ -114,10 +133,12 @@ def _run_once(tool_call: ToolCall, context: ToolContext) -> ToolInvocation:
 def _execute(
     invocation: ToolInvocation, tool_call: ToolCall, context: ToolContext
 ) -> None:
+    """Run the tool; its answer or error and its duration go on `invocation` (unsaved)."""
     started = time.monotonic()
     try:
-        # A savepoint: a tool that fails leaves none of its writes behind.
-        with transaction.atomic():
+        # A tool that fails leaves none of its writes behind, and inside a
+        # transaction its database error must not break the rest.
+        with _isolated(tool_call):
             result = _dispatch(tool_call, context)
     except ToolError as exc:
         invocation.error = one_line(str(exc))
@@ -127,7 +148,12 @@ def _execute(
     else:
         invocation.result = one_line(result)
     invocation.duration_ms = round((time.monotonic() - started) * 1000)
-    invocation.save(update_fields=["result", "error", "duration_ms"])
+
+
+def _isolated(tool_call: ToolCall) -> AbstractContextManager:
+    if tool_call.name in READ_ONLY_TOOLS:
+        return savepoint_if_nested()
+    return transaction.atomic()
 
 
 def _dispatch(tool_call: ToolCall, context: ToolContext) -> str:

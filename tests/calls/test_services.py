@@ -438,7 +438,7 @@ def test_a_handler_failing_in_the_database_still_records_the_call(salon, monkeyp
     assert the_call().business == salon
 
 
-def test_the_tools_work_and_the_stored_answer_are_committed_together(
+def test_a_tool_calls_answer_stands_when_it_cannot_be_stored_on_the_event(
     salon, monkeypatch
 ):
     finish = services._finish
@@ -454,15 +454,27 @@ def test_the_tools_work_and_the_stored_answer_are_committed_together(
 
     answer = receive("04-tool-calls-check-availability")
 
-    # Nothing the tool did was kept, so replaying the event runs it afresh.
-    assert ToolInvocation.objects.count() == 0
-    assert answer["results"][0]["error"] == services.TOOL_FAILURE
+    # The tool's outcome was committed on its own, so the caller hears it now...
+    invocation = ToolInvocation.objects.get()
+    (outcome,) = answer["results"]
+    assert (outcome.get("result", ""), outcome.get("error", "")) == (
+        invocation.result,
+        invocation.error,
+    )
+    assert outcome.get("error") != services.TOOL_FAILURE
     event = WebhookEvent.objects.get()
-    assert (event.status, event.error) == (
+    assert (event.status, event.error, event.response) == (
         WebhookEvent.Status.FAILED,
         "RuntimeError: disk full",
+        answer,
     )
     assert event.call == the_call()
+
+    # ...and replaying the event hears the same outcome, without running it again.
+    assert services.replay_webhook_events(WebhookEvent.objects.all()).replayed == 1
+    event.refresh_from_db()
+    assert (event.status, event.response) == (WebhookEvent.Status.PROCESSED, answer)
+    assert ToolInvocation.objects.count() == 1
 
 
 def test_an_assistant_request_after_another_message_uses_the_same_call(
