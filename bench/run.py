@@ -253,7 +253,8 @@ def fetch_assistants(url: str, tenants, templates: dict[int, bytes]) -> dict[int
 
 
 def build_scenarios(tenants, bookings, assistants, rng: random.Random) -> list:
-    """Every scenario, the baseline first; live calls are split three ways between them."""
+    """Every scenario, the baseline first and the floors last; live calls are split
+    three ways between the webhook scenarios (the floors reuse check_availability's)."""
     from bench import scenarios as s
 
     by_id = {t.business_id: t for t in tenants}
@@ -280,6 +281,16 @@ def build_scenarios(tenants, bookings, assistants, rng: random.Random) -> list:
         s.EndOfCallReport(
             _templates(by_id, assistants, s.end_of_call_template),
             iter(_live_calls(tenants, 2, rng)),
+        ),
+        *(
+            s.ToolCallFloor(
+                f"floor-{kind}",
+                f"/bench/floor/{kind}/",
+                _templates(by_id, assistants, s.tool_template, "check_availability"),
+                iter(_live_calls(tenants, 0, rng)),
+                rng,
+            )
+            for kind in ("orm", "sql")
         ),
     ]
 

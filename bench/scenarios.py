@@ -146,6 +146,18 @@ class CheckAvailability(ToolScenario):
         return call
 
 
+class ToolCallFloor(CheckAvailability):
+    """check_availability's requests sent to a floor endpoint (bench/views.py)."""
+
+    def __init__(self, name: str, path: str, templates, calls, rng):
+        super().__init__(templates, calls, rng)
+        self.name = name
+        self.path = path
+
+    def request(self, call: LiveCall, arguments: dict[str, Any]) -> Request:
+        return Request("POST", self.path, super().request(call, arguments).body)
+
+
 class BookAppointment(ToolScenario):
     """One booking per call, each of a distinct free slot found before the run."""
 

@@ -549,6 +549,27 @@ def test_a_redelivered_booking_returns_the_stored_answer_and_books_once(salon, c
     assert ToolInvocation.objects.filter(tool_call_id="call_book").count() == 1
 
 
+def test_a_redelivered_availability_check_hears_the_first_answer(salon, call):
+    args = {"service": "haircut", "date": "Saturday"}
+    first = run_one(salon, call, "check_availability", args, ids=["call_check"])
+    for stylist in (salon.maria, salon.jess):  # 9 AM is booked before the redelivery
+        AppointmentFactory(
+            business=salon.business,
+            service=salon.haircut,
+            provider=stylist,
+            start_at=at(SATURDAY, 9),
+        )
+
+    again = run_one(salon, call, "check_availability", args, ids=["call_check"])
+    fresh = run_one(salon, call, "check_availability", args, ids=["call_fresh"])
+
+    assert again == first
+    assert fresh["result"] != first["result"]
+    invocation = ToolInvocation.objects.get(tool_call_id="call_check")
+    assert invocation.result == first["result"]
+    assert invocation.duration_ms is not None
+
+
 def test_a_slot_taken_after_it_was_offered_answers_with_alternatives(salon, call):
     slot_id = offered_slot(salon, call, provider="Maria")
     AppointmentFactory(  # someone else booked it meanwhile
