@@ -1,5 +1,5 @@
 """Messages about appointments: the caller's confirmations, notices and reminders, and
-the staff's booking and cancellation alerts.
+the staff's booking, move and cancellation alerts.
 
 Called inside the booking services' transactions, so each notification row commits
 (or rolls back) with the appointment change; delivery is rung on commit. Callers are
@@ -35,11 +35,15 @@ def queue_booking_notices(appointment: Appointment) -> list[Notification]:
     if appointment.start_at <= timezone.now():
         return []
     key = f"appointment:{appointment.pk}"
-    notifications = _queue_for_caller(
-        appointment, kind="booking_confirmation", key=f"booking_confirmation:{key}"
+    to_caller = _queue_for_caller(
+        appointment,
+        kind="booking_confirmation",
+        key=f"booking_confirmation:{key}",
+        sms_deadline=appointment.start_at,
     )
+    to_staff = []
     if appointment.source_call_id:  # staff booking in the admin know already
-        notifications += notification_services.notify_staff(
+        to_staff = notification_services.notify_staff(
             appointment.business,
             kind="new_booking",
             context=_staff_context(appointment),
@@ -48,28 +52,42 @@ def queue_booking_notices(appointment: Appointment) -> list[Notification]:
             appointment=appointment,
             call=appointment.source_call,
         )
-    return notifications
+    _stand_in_for_reminder(appointment, to_caller)
+    return to_caller + to_staff
 
 
 def queue_reschedule_notices(
     appointment: Appointment, *, previous_start_at: dt.datetime
 ) -> list[Notification]:
-    """Withdraw the caller's queued messages about the old time, then send the new one
-    (email with an invite that replaces the old event, SMS)."""
+    """Withdraw the caller's queued messages about the old time, then tell the caller
+    (email with an invite that replaces the old event, SMS) and alert staff.
+    Idempotent per move; staff hear once per new time and provider."""
     withdraw_stale_caller_notices(appointment)
     if appointment.start_at <= timezone.now():
         return []
     changed_at = appointment.updated_at
-    return _queue_for_caller(
+    to_caller = _queue_for_caller(
         appointment,
         kind="reschedule_notice",
         key=f"reschedule_notice:appointment:{appointment.pk}:{changed_at.timestamp()}",
         extra={
             "previous_start_at": previous_start_at,
-            # Calendar apps apply an update only with a higher SEQUENCE than before.
-            "invite_sequence": int(changed_at.timestamp()),
+            "invite_sequence": _invite_sequence(appointment),
         },
+        sms_deadline=appointment.start_at,
     )
+    # Staff hear of every move, as of every cancellation: whoever made it, the
+    # diary they work from has changed. A redelivered move finds its key taken.
+    to_staff = notification_services.notify_staff(
+        appointment.business,
+        kind="appointment_moved",
+        context={**_staff_context(appointment), "previous_start_at": previous_start_at},
+        dedupe_key=f"appointment_moved:{_slot_key(appointment)}",
+        lead=appointment.lead,
+        appointment=appointment,
+    )
+    _stand_in_for_reminder(appointment, to_caller)
+    return to_caller + to_staff
 
 
 def queue_cancellation_notices(
@@ -82,7 +100,10 @@ def queue_cancellation_notices(
         return []
     key = f"appointment:{appointment.pk}"
     notifications = _queue_for_caller(
-        appointment, kind="cancellation_notice", key=f"cancellation_notice:{key}"
+        appointment,
+        kind="cancellation_notice",
+        key=f"cancellation_notice:{key}",
+        extra={"invite_sequence": _invite_sequence(appointment)},
     )
     notifications += notification_services.notify_staff(
         appointment.business,
@@ -111,10 +132,13 @@ def send_due_reminders(now: dt.datetime | None = None) -> int:
 
 def due_for_reminder(now: dt.datetime) -> QuerySet[Appointment]:
     """Active appointments starting within REMINDER_LEAD_HOURS with no reminder yet."""
-    horizon = now + dt.timedelta(hours=settings.REMINDER_LEAD_HOURS)
     return (
         Appointment.objects.active()
-        .filter(start_at__gt=now, start_at__lte=horizon, reminder_sent_at__isnull=True)
+        .filter(
+            start_at__gt=now,
+            start_at__lte=_reminder_horizon(now),
+            reminder_sent_at__isnull=True,
+        )
         .order_by("start_at")
     )
 
@@ -144,7 +168,7 @@ def queue_reminder(appointment_id: int, *, now: dt.datetime) -> bool:
 
 def reminder_key(appointment: Appointment) -> str:
     """Per appointment and start time: a moved appointment gets a new reminder."""
-    start = appointment.start_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    start = _utc_stamp(appointment.start_at)
     return f"{REMINDER}:appointment:{appointment.pk}:{start}"
 
 
@@ -176,6 +200,49 @@ def _withdraw_stale_reminders() -> int:
     ]
     withdrawn, _ = Notification.objects.queued().filter(pk__in=stale).delete()
     return withdrawn
+
+
+def _reminder_horizon(now: dt.datetime) -> dt.datetime:
+    return now + dt.timedelta(hours=settings.REMINDER_LEAD_HOURS)
+
+
+def _stand_in_for_reminder(
+    appointment: Appointment, caller_messages: list[Notification]
+) -> None:
+    """A confirmation or move notice sent inside the reminder window is the reminder:
+    stamp it so the sweep doesn't tell the caller the same thing minutes later.
+
+    Called last, in the notices' savepoint: if any message fails to queue, nothing
+    is stamped and the sweep's reminder still goes.
+    """
+    now = timezone.now()
+    if not caller_messages or appointment.start_at > _reminder_horizon(now):
+        return
+    appointment.reminder_sent_at = now
+    appointment.save(update_fields=["reminder_sent_at", "updated_at"])
+
+
+def _invite_sequence(appointment: Appointment) -> int:
+    """SEQUENCE for an invite replacing or cancelling the first (which has 0).
+
+    Calendar apps apply an update only with a higher SEQUENCE than the one they
+    hold: the seconds of the latest change grow with every move. A cancellation
+    is final (nothing changes a cancelled appointment), so one more puts it above
+    a move made in the same second.
+    """
+    seconds = int(appointment.updated_at.timestamp())
+    if appointment.status == Appointment.Status.CANCELLED:
+        return seconds + 1
+    return seconds
+
+
+def _slot_key(appointment: Appointment) -> str:
+    start = _utc_stamp(appointment.start_at)
+    return f"appointment:{appointment.pk}:{start}:provider:{appointment.provider_id}"
+
+
+def _utc_stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _queue_for_caller(

@@ -70,8 +70,9 @@ def reschedule_appointment(
     """Move an active appointment (optionally to another provider or service); raise
     SlotTakenError on a clash.
 
-    The reminder is cleared so one is sent for the new time. The instance passed
-    in is refreshed and returned.
+    The reminder is cleared so one is sent for the new time (unless the notice of
+    the move, going out inside the reminder window, stands in for it). The
+    instance passed in is refreshed and returned.
     """
     locked = _lock(appointment)
     if not locked.is_active:

@@ -21,6 +21,7 @@ KIND_CHANNELS: dict[str, frozenset[str]] = {
     "new_lead": frozenset({EMAIL, SMS}),
     "new_booking": frozenset({EMAIL, SMS}),
     "cancellation": frozenset({EMAIL, SMS}),
+    "appointment_moved": frozenset({EMAIL, SMS}),
     "callback_request": frozenset({EMAIL, SMS}),
     "urgent_follow_up": frozenset({EMAIL, SMS}),
     "missed_call": frozenset({EMAIL, SMS}),
@@ -35,6 +36,7 @@ STAFF_KINDS = frozenset(
         "new_lead",
         "new_booking",
         "cancellation",
+        "appointment_moved",
         "callback_request",
         "urgent_follow_up",
         "missed_call",
@@ -42,8 +44,12 @@ STAFF_KINDS = frozenset(
     }
 )
 CALLER_KINDS = frozenset(KIND_CHANNELS) - STAFF_KINDS
-# Caller emails that carry a calendar invite (same UID, so a reschedule moves the event).
-INVITE_KINDS = frozenset({"booking_confirmation", "reschedule_notice"})
+# Caller emails that carry a calendar invite. All share the appointment's UID, so a
+# reschedule's invite moves the event and a cancellation's takes it off the calendar.
+INVITE_KINDS = frozenset(
+    {"booking_confirmation", "reschedule_notice", "cancellation_notice"}
+)
+CANCELLING_INVITE_KINDS = frozenset({"cancellation_notice"})
 
 SUBJECT_MAX_LENGTH = 200  # Notification.subject
 SMS_MAX_LENGTH = 640  # four GSM segments; Twilio's hard cap is 1,600
@@ -79,7 +85,11 @@ def render_message(
         html_body = render_to_string(f"notifications/{kind}.html", context)
     attachments = []
     if kind in INVITE_KINDS:
-        attachments.append(_invite_attachment(context, uid=invite_uid))
+        attachments.append(
+            _invite_attachment(
+                context, uid=invite_uid, cancelled=kind in CANCELLING_INVITE_KINDS
+            )
+        )
     return RenderedMessage(
         subject=subject[:SUBJECT_MAX_LENGTH],
         body=body,
@@ -97,14 +107,19 @@ def build_invite(
     location: str = "",
     description: str = "",
     sequence: int = 0,
+    cancelled: bool = False,
 ) -> str:
-    """An iCalendar (.ics) text with one event in UTC; METHOD:PUBLISH, no RSVP asked."""
+    """An iCalendar (.ics) text with one event in UTC; no RSVP asked.
+
+    METHOD:PUBLISH adds or (with a higher `sequence`) updates the event of that
+    `uid`; `cancelled` makes it METHOD:CANCEL with STATUS:CANCELLED, which removes it.
+    """
     if timezone.is_naive(start_at) or timezone.is_naive(end_at):
         raise ValueError("Invite times must be timezone-aware")
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//VoiceHive//Roxy//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     event = icalendar.Event()
     event.add("uid", uid)
     event.add("dtstamp", timezone.now().astimezone(dt.UTC))
@@ -112,6 +127,8 @@ def build_invite(
     event.add("dtend", end_at.astimezone(dt.UTC))
     event.add("summary", summary)
     event.add("sequence", sequence)
+    if cancelled:
+        event.add("status", "CANCELLED")
     if location:
         event.add("location", location)
     if description:
@@ -120,7 +137,7 @@ def build_invite(
     return calendar.to_ical().decode()
 
 
-def _invite_attachment(context: dict, *, uid: str) -> dict:
+def _invite_attachment(context: dict, *, uid: str, cancelled: bool) -> dict:
     start_at, end_at = context.get("start_at"), context.get("end_at")
     if not isinstance(start_at, dt.datetime) or not isinstance(end_at, dt.datetime):
         raise ValueError("Invites need aware datetimes start_at and end_at in context")
@@ -136,6 +153,7 @@ def _invite_attachment(context: dict, *, uid: str) -> dict:
         location=context.get("business_address", ""),
         description=_invite_description(context),
         sequence=int(context.get("invite_sequence", 0)),
+        cancelled=cancelled,
     )
     return {"filename": "invite.ics", "content": ics, "mimetype": "text/calendar"}
 

@@ -1,6 +1,7 @@
 import datetime as dt
 import zoneinfo
 
+import icalendar
 import pytest
 
 from apps.appointments import notices
@@ -76,6 +77,16 @@ def book(salon, lead=None, start_at=SATURDAY_1PM, **kwargs) -> Appointment:
     return appointment_services.book_appointment(
         service, provider=provider, start_at=start_at, lead=lead, **kwargs
     )
+
+
+def to_caller(lead):
+    return Notification.objects.filter(recipient__in=[lead.email, lead.phone])
+
+
+def invite(notification: Notification) -> icalendar.Calendar:
+    (attachment,) = notification.attachments
+    assert attachment["mimetype"] == "text/calendar"
+    return icalendar.Calendar.from_ical(attachment["content"])
 
 
 def sent(kind=None) -> list[tuple[str, str, str]]:
@@ -229,7 +240,7 @@ def test_a_newer_move_replaces_a_notice_not_yet_sent(salon, lead, freeze):
             appointment, start_at=SATURDAY_1PM + dt.timedelta(hours=hours)
         )
 
-    (sms,) = Notification.objects.filter(channel="sms")
+    (sms,) = to_caller(lead).filter(channel="sms")
     assert sms.kind == "reschedule_notice"
     assert "is now Sat, Mar 15 at 5:00 PM" in sms.body
 
@@ -243,12 +254,81 @@ def test_a_move_withdraws_messages_about_the_old_time_not_yet_sent(salon, lead, 
         appointment, start_at=SATURDAY_1PM + dt.timedelta(hours=2)
     )
 
-    kinds = sorted(Notification.objects.values_list("kind", "channel", "status"))
+    kinds = sorted(to_caller(lead).values_list("kind", "channel", "status"))
     assert kinds == [
         ("booking_confirmation", "email", "sent"),  # already out: kept as a record
         ("reschedule_notice", "email", "queued"),
         ("reschedule_notice", "sms", "queued"),  # the old-time SMS is gone
     ]
+
+
+def test_a_move_alerts_staff_with_the_old_and_new_time(
+    salon, lead, freeze, settings, delay, django_capture_on_commit_callbacks
+):
+    settings.SITE_URL = "https://app.voicehive.example"
+    appointment = book(salon, lead)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_services.reschedule_appointment(
+            appointment, start_at=SATURDAY_1PM + dt.timedelta(days=1, hours=2)
+        )
+
+    assert sent("appointment_moved") == [
+        ("appointment_moved", "email", "frontdesk@example.com"),
+        ("appointment_moved", "sms", "+15125550111"),
+    ]
+    email = Notification.objects.get(kind="appointment_moved", channel="email")
+    assert email.subject == "Moved: Dana Whitfield, Haircut now Sun, Mar 16 at 3:00 PM"
+    assert "Who: Dana Whitfield ((512) 555-0187)" in email.body
+    assert "What: Haircut with Maria" in email.body
+    assert "Now: Sunday, March 16 at 3:00 PM until 4:00 PM (CDT)" in email.body
+    assert "Was: Saturday, March 15 at 1:00 PM (CDT)" in email.body
+    admin_link = (
+        f"https://app.voicehive.example/admin/appointments/appointment/"
+        f"{appointment.pk}/change/"
+    )
+    assert f"Open in VoiceHive: {admin_link}" in email.body
+    assert admin_link in email.html_body
+    assert email.appointment == appointment and email.lead == lead
+    sms = Notification.objects.get(kind="appointment_moved", channel="sms")
+    assert sms.body == (
+        "Maison Belle: moved. Dana Whitfield ((512) 555-0187), Haircut with Maria "
+        "is now Sun, Mar 16 at 3:00 PM (was Sat, Mar 15 1:00 PM)."
+    )
+    assert delay.call_count == 4  # caller's email and SMS, staff's email and SMS
+
+
+def test_staff_hear_of_a_move_once_per_new_time_and_provider(salon, lead, freeze):
+    business, service, maria = salon
+    jess = ProviderFactory(business=business, name="Jess", services=[service])
+    appointment = book(salon, lead)
+    three_pm = SATURDAY_1PM + dt.timedelta(hours=2)
+    appointment_services.reschedule_appointment(appointment, start_at=three_pm)
+    appointment.refresh_from_db()
+
+    # The same move's messages queued again (a redelivery) find the alerts queued.
+    notices.queue_reschedule_notices(appointment, previous_start_at=SATURDAY_1PM)
+    appointment_services.reschedule_appointment(
+        appointment, start_at=three_pm, provider=jess
+    )
+
+    staff_sms = Notification.objects.filter(kind="appointment_moved", channel="sms")
+    assert [n.body.split(", ")[1] for n in staff_sms.order_by("id")] == [
+        "Haircut with Maria is now Sat",
+        "Haircut with Jess is now Sat",
+    ]
+    assert Notification.objects.filter(kind="appointment_moved").count() == 4
+
+
+def test_a_move_to_a_time_already_past_alerts_nobody(salon, lead, freeze):
+    appointment = book(salon, lead)
+    freeze(SATURDAY_1PM + dt.timedelta(hours=3))
+
+    appointment_services.reschedule_appointment(
+        appointment, start_at=SATURDAY_1PM + dt.timedelta(hours=2)
+    )
+
+    assert sent("appointment_moved") == [] and sent("reschedule_notice") == []
 
 
 def test_a_cancellation_tells_the_caller_and_staff(salon, lead, freeze):
@@ -267,6 +347,54 @@ def test_a_cancellation_tells_the_caller_and_staff(salon, lead, freeze):
     ]
     staff = Notification.objects.get(kind="cancellation", channel="email")
     assert "Reason: Feeling unwell" in staff.body
+
+
+def test_a_cancellation_email_takes_the_event_off_the_callers_calendar(
+    salon, lead, freeze
+):
+    appointment = book(salon, lead)
+    Notification.objects.update(status=Notification.Status.SENT)
+    freeze(WEDNESDAY_3PM + dt.timedelta(hours=1))
+    appointment_services.reschedule_appointment(
+        appointment, start_at=SATURDAY_1PM + dt.timedelta(hours=2)
+    )
+    Notification.objects.update(status=Notification.Status.SENT)
+    freeze(WEDNESDAY_3PM + dt.timedelta(hours=2))
+
+    appointment_services.cancel_appointment(appointment)
+
+    earlier = [
+        invite(Notification.objects.get(kind=kind, channel="email"))
+        for kind in ("booking_confirmation", "reschedule_notice")
+    ]
+    email = Notification.objects.get(kind="cancellation_notice", channel="email")
+    cancel = invite(email)
+    (event,) = cancel.walk("VEVENT")
+    assert str(cancel["method"]) == "CANCEL"
+    assert str(event["status"]) == "CANCELLED"
+    assert str(event["uid"]) == f"appointment-{appointment.pk}@voicehive"
+    assert {str(c.walk("VEVENT")[0]["uid"]) for c in earlier} == {str(event["uid"])}
+    assert [str(c["method"]) for c in earlier] == ["PUBLISH", "PUBLISH"]
+    assert event["sequence"] > max(c.walk("VEVENT")[0]["sequence"] for c in earlier)
+    assert "takes it off your calendar" in email.body
+
+
+def test_a_cancellation_in_the_same_second_as_a_move_still_outranks_its_invite(
+    salon, lead, freeze
+):
+    appointment = book(salon, lead)
+    appointment_services.reschedule_appointment(
+        appointment, start_at=SATURDAY_1PM + dt.timedelta(hours=2)
+    )
+    Notification.objects.update(status=Notification.Status.SENT)
+
+    appointment_services.cancel_appointment(appointment)
+
+    move, cancel = (
+        invite(Notification.objects.get(kind=kind, channel="email")).walk("VEVENT")[0]
+        for kind in ("reschedule_notice", "cancellation_notice")
+    )
+    assert cancel["sequence"] == move["sequence"] + 1
 
 
 def test_a_cancellation_withdraws_a_queued_reminder(salon, lead, freeze):
@@ -297,6 +425,89 @@ def test_a_reminder_is_queued_within_the_lead_time_and_stamped(salon, lead, free
     assert "on Sat, Mar 15 at 1:00 PM" in sms.body
     appointment.refresh_from_db()
     assert appointment.reminder_sent_at == now
+
+
+def test_a_confirmation_inside_the_reminder_window_is_the_reminder(salon, lead, freeze):
+    now = freeze(SATURDAY_1PM - dt.timedelta(hours=20))
+
+    appointment = book(salon, lead)
+    freeze(now + dt.timedelta(minutes=10))  # the next sweep
+
+    assert notices.send_due_reminders() == 0
+    assert [kind for kind, *_ in sent()] == ["booking_confirmation"] * 2
+    appointment.refresh_from_db()
+    assert appointment.reminder_sent_at == now
+
+
+def test_a_move_into_the_reminder_window_is_the_reminder(salon, lead, freeze):
+    appointment = book(salon, lead, start_at=SATURDAY_1PM + dt.timedelta(days=7))
+    now = freeze(SATURDAY_1PM - dt.timedelta(hours=20))
+
+    appointment_services.reschedule_appointment(appointment, start_at=SATURDAY_1PM)
+    freeze(now + dt.timedelta(minutes=10))
+
+    assert notices.send_due_reminders() == 0
+    assert sent("appointment_reminder") == []
+    appointment.refresh_from_db()
+    assert appointment.reminder_sent_at == now
+
+
+def test_a_move_within_the_window_after_the_reminder_needs_no_second_one(
+    salon, lead, freeze
+):
+    appointment = book(salon, lead)
+    freeze(SATURDAY_1PM - dt.timedelta(hours=20))
+    notices.send_due_reminders()
+    Notification.objects.update(status=Notification.Status.SENT)
+
+    appointment_services.reschedule_appointment(
+        appointment, start_at=SATURDAY_1PM + dt.timedelta(hours=3)
+    )
+
+    assert notices.send_due_reminders() == 0
+    assert len(sent("appointment_reminder")) == 2  # only the one for 1:00 PM
+
+
+def test_a_booking_in_the_window_that_tells_the_caller_nothing_keeps_its_reminder(
+    salon, freeze
+):
+    silent = LeadFactory(
+        business=salon[0], has_sms_consent=False, has_email_consent=False
+    )
+    freeze(SATURDAY_1PM - dt.timedelta(hours=20))
+
+    appointment = book(salon, silent)
+
+    appointment.refresh_from_db()
+    assert appointment.reminder_sent_at is None
+
+
+def test_when_booking_messages_fail_to_queue_the_sweep_still_reminds(
+    salon, lead, freeze, mocker
+):
+    mocker.patch(
+        "apps.notifications.services.notify_staff",
+        side_effect=RuntimeError("template broken"),
+    )
+    call = CallFactory(business=salon[0], lead=lead)
+    freeze(SATURDAY_1PM - dt.timedelta(hours=20))
+
+    appointment = book(salon, lead, source_call=call)
+
+    assert sent() == []  # the confirmation rolled back with the staff alert
+    appointment.refresh_from_db()
+    assert appointment.reminder_sent_at is None
+    assert notices.send_due_reminders() == 1
+
+
+def test_a_confirmation_text_that_quiet_hours_would_hold_past_the_visit_is_dropped(
+    salon, lead, freeze
+):
+    freeze(dt.datetime(2025, 3, 12, 22, 30, tzinfo=CHICAGO))
+
+    book(salon, lead, start_at=dt.datetime(2025, 3, 13, 7, 30, tzinfo=CHICAGO))
+
+    assert sent() == [("booking_confirmation", "email", "dana@example.com")]
 
 
 def test_no_reminder_before_the_lead_time(salon, lead, freeze):
@@ -334,10 +545,10 @@ def test_a_moved_appointment_gets_a_reminder_for_its_new_time(salon, lead, freez
     freeze(SATURDAY_1PM - dt.timedelta(hours=20))
     notices.send_due_reminders()
     Notification.objects.update(status=Notification.Status.SENT)
+    monday_4pm = SATURDAY_1PM + dt.timedelta(days=2, hours=3)
 
-    appointment_services.reschedule_appointment(
-        appointment, start_at=SATURDAY_1PM + dt.timedelta(hours=3)
-    )
+    appointment_services.reschedule_appointment(appointment, start_at=monday_4pm)
+    freeze(monday_4pm - dt.timedelta(hours=20))
     notices.send_due_reminders()
 
     keys = sorted(
@@ -347,7 +558,7 @@ def test_a_moved_appointment_gets_a_reminder_for_its_new_time(salon, lead, freez
     )
     assert keys == [
         f"appointment_reminder:appointment:{appointment.pk}:20250315T180000Z:sms",
-        f"appointment_reminder:appointment:{appointment.pk}:20250315T210000Z:sms",
+        f"appointment_reminder:appointment:{appointment.pk}:20250317T210000Z:sms",
     ]
 
 
@@ -374,6 +585,7 @@ def test_a_reminder_text_that_quiet_hours_would_hold_past_the_visit_is_dropped(
     salon, lead, freeze
 ):
     early = dt.datetime(2025, 3, 13, 7, 30, tzinfo=CHICAGO)
+    freeze(early - dt.timedelta(days=3))
     book(salon, lead, start_at=early)
     freeze(dt.datetime(2025, 3, 12, 22, 0, tzinfo=CHICAGO))
 

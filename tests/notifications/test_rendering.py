@@ -131,9 +131,43 @@ def test_reschedule_invite_keeps_the_uid_and_bumps_the_sequence():
     assert vevent["sequence"] == 2
 
 
+def test_booking_invite_publishes_the_event():
+    calendar = icalendar.Calendar.from_ical(
+        render("booking_confirmation", "email").attachments[0]["content"]
+    )
+
+    assert str(calendar["method"]) == "PUBLISH"
+    assert "status" not in calendar.walk("VEVENT")[0]
+
+
+def test_cancellation_invite_cancels_the_same_event_with_a_higher_sequence():
+    message = render("cancellation_notice", "email", {**CONTEXT, "invite_sequence": 3})
+
+    (attachment,) = message.attachments
+    assert attachment["filename"] == "invite.ics"
+    assert attachment["mimetype"] == "text/calendar"
+    calendar = icalendar.Calendar.from_ical(attachment["content"])
+    vevent = calendar.walk("VEVENT")[0]
+    assert str(calendar["method"]) == "CANCEL"
+    assert str(vevent["status"]) == "CANCELLED"
+    assert str(vevent["uid"]) == "appointment-7@voicehive"
+    assert vevent["sequence"] == 3
+    assert vevent.decoded("dtstart") == START
+
+
+def test_staff_hear_where_a_moved_appointment_was():
+    message = render("appointment_moved", "email")
+
+    assert "Now: Saturday, March 14 at 2:00 PM until 4:30 PM (CDT)" in message.body
+    assert "Was: Friday, March 13 at 2:00 PM (CDT)" in message.body
+    assert "The old slot is free again." in message.html_body
+    assert message.attachments == []  # staff work from the admin, not an invite
+
+
 def test_other_kinds_have_no_attachments():
     assert render("appointment_reminder", "email").attachments == []
     assert render("booking_confirmation", "sms").attachments == []
+    assert render("cancellation_notice", "sms").attachments == []
 
 
 def test_invite_needs_aware_start_and_end():
