@@ -178,6 +178,7 @@ class AppointmentAdmin(TenantScopedAdmin):
                 start_at=data["start_at"],
                 provider=data["provider"],
                 service=data["service"],
+                by_staff=True,
             )
 
     @admin.action(description="Confirm selected appointments")
@@ -192,7 +193,7 @@ class AppointmentAdmin(TenantScopedAdmin):
             request,
             queryset,
             lambda a: appointment_services.cancel_appointment(
-                a, reason="Cancelled by staff"
+                a, reason="Cancelled by staff", by_staff=True
             ),
             "Cancelled",
         )

@@ -57,11 +57,15 @@ def queue_booking_notices(appointment: Appointment) -> list[Notification]:
 
 
 def queue_reschedule_notices(
-    appointment: Appointment, *, previous_start_at: dt.datetime
+    appointment: Appointment,
+    *,
+    previous_start_at: dt.datetime,
+    alert_staff: bool = True,
 ) -> list[Notification]:
     """Withdraw the caller's queued messages about the old time, then tell the caller
-    (email with an invite that replaces the old event, SMS) and alert staff.
-    Idempotent per move; staff hear once per new time and provider."""
+    (email with an invite that replaces the old event, SMS) and, unless staff made
+    the move themselves, alert staff. Idempotent per move; staff hear once per new
+    time and provider."""
     withdraw_stale_caller_notices(appointment)
     if appointment.start_at <= timezone.now():
         return []
@@ -76,25 +80,30 @@ def queue_reschedule_notices(
         },
         sms_deadline=appointment.start_at,
     )
-    # Staff hear of every move, as of every cancellation: whoever made it, the
-    # diary they work from has changed. A redelivered move finds its key taken.
-    to_staff = notification_services.notify_staff(
-        appointment.business,
-        kind="appointment_moved",
-        context={**_staff_context(appointment), "previous_start_at": previous_start_at},
-        dedupe_key=f"appointment_moved:{_slot_key(appointment)}",
-        lead=appointment.lead,
-        appointment=appointment,
-    )
+    # A redelivered move finds its key taken.
+    to_staff = []
+    if alert_staff:
+        to_staff = notification_services.notify_staff(
+            appointment.business,
+            kind="appointment_moved",
+            context={
+                **_staff_context(appointment),
+                "previous_start_at": previous_start_at,
+            },
+            dedupe_key=f"appointment_moved:{_slot_key(appointment)}",
+            lead=appointment.lead,
+            appointment=appointment,
+        )
     _stand_in_for_reminder(appointment, to_caller)
     return to_caller + to_staff
 
 
 def queue_cancellation_notices(
-    appointment: Appointment, *, reason: str = ""
+    appointment: Appointment, *, reason: str = "", alert_staff: bool = True
 ) -> list[Notification]:
     """Withdraw the caller's queued confirmations and reminders, tell the caller (if the
-    visit was still ahead) and alert staff. Idempotent per appointment."""
+    visit was still ahead) and, unless staff cancelled it themselves, alert staff.
+    Idempotent per appointment."""
     withdraw_stale_caller_notices(appointment)
     if appointment.start_at <= timezone.now():
         return []
@@ -105,14 +114,15 @@ def queue_cancellation_notices(
         key=f"cancellation_notice:{key}",
         extra={"invite_sequence": _invite_sequence(appointment)},
     )
-    notifications += notification_services.notify_staff(
-        appointment.business,
-        kind="cancellation",
-        context={**_staff_context(appointment), "reason": reason.strip()},
-        dedupe_key=f"cancellation:{key}",
-        lead=appointment.lead,
-        appointment=appointment,
-    )
+    if alert_staff:
+        notifications += notification_services.notify_staff(
+            appointment.business,
+            kind="cancellation",
+            context={**_staff_context(appointment), "reason": reason.strip()},
+            dedupe_key=f"cancellation:{key}",
+            lead=appointment.lead,
+            appointment=appointment,
+        )
     return notifications
 
 

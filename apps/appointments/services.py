@@ -66,9 +66,11 @@ def reschedule_appointment(
     start_at: dt.datetime,
     provider: Provider | None = None,
     service: Service | None = None,
+    by_staff: bool = False,
 ) -> Appointment:
     """Move an active appointment (optionally to another provider or service); raise
-    SlotTakenError on a clash.
+    SlotTakenError on a clash. Staff are alerted unless they made the move
+    (`by_staff`): the team hears what callers change, not its own edits.
 
     The reminder is cleared so one is sent for the new time (unless the notice of
     the move, going out inside the reminder window, stands in for it). The
@@ -92,14 +94,22 @@ def reschedule_appointment(
         locked.notes, f"Rescheduled from {_local(previous, locked):%Y-%m-%d %H:%M %Z}."
     )
     _save_or_refuse(locked)
-    _queue_notices(notices.queue_reschedule_notices, locked, previous_start_at=previous)
+    _queue_notices(
+        notices.queue_reschedule_notices,
+        locked,
+        previous_start_at=previous,
+        alert_staff=not by_staff,
+    )
     appointment.refresh_from_db()
     return appointment
 
 
 @transaction.atomic
-def cancel_appointment(appointment: Appointment, *, reason: str = "") -> Appointment:
-    """Cancel an appointment, noting the reason; cancelling twice changes nothing."""
+def cancel_appointment(
+    appointment: Appointment, *, reason: str = "", by_staff: bool = False
+) -> Appointment:
+    """Cancel an appointment, noting the reason; cancelling twice changes nothing.
+    Staff are alerted unless they cancelled it themselves (`by_staff`)."""
     locked = _lock(appointment)
     if locked.status == Appointment.Status.CANCELLED:
         appointment.refresh_from_db()
@@ -114,7 +124,12 @@ def cancel_appointment(appointment: Appointment, *, reason: str = "") -> Appoint
     note = f"Cancelled: {reason.strip()}" if reason.strip() else "Cancelled."
     locked.notes = _append_note(locked.notes, note)
     locked.save(update_fields=["status", "cancelled_at", "notes", "updated_at"])
-    _queue_notices(notices.queue_cancellation_notices, locked, reason=reason)
+    _queue_notices(
+        notices.queue_cancellation_notices,
+        locked,
+        reason=reason,
+        alert_staff=not by_staff,
+    )
     appointment.refresh_from_db()
     return appointment
 

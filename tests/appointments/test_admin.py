@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.appointments.models import Appointment
+from apps.notifications.models import Notification
 from tests.appointments.factories import (
     AppointmentFactory,
     ProviderFactory,
@@ -95,6 +96,25 @@ def test_moving_an_appointment_reschedules_it(admin_client, salon):
     appointment.refresh_from_db()
     assert appointment.start_at == _tomorrow_at(14)
     assert appointment.notes.startswith("Moved by phone\nRescheduled from")
+    # Staff made the move: the caller hears of it, the team gets no alert of its own edit.
+    kinds = set(Notification.objects.values_list("kind", flat=True))
+    assert "appointment_moved" not in kinds
+
+
+def test_cancelling_in_the_admin_sends_staff_no_alert(admin_client, salon):
+    business, service, provider = salon
+    appointment = AppointmentFactory(
+        business=business, service=service, provider=provider, start_at=_tomorrow_at(9)
+    )
+
+    admin_client.post(
+        reverse("admin:appointments_appointment_changelist"),
+        {"action": "cancel_appointments", "_selected_action": [appointment.pk]},
+    )
+
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.CANCELLED
+    assert not Notification.objects.filter(kind="cancellation").exists()
 
 
 def test_actions_confirm_cancel_and_refuse_an_early_no_show(admin_client, salon):
