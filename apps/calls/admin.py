@@ -3,6 +3,8 @@ import json
 from django.contrib import admin, messages
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from apps.businesses.tenancy import TenantScopedAdmin
@@ -35,6 +37,24 @@ HEAVY_FIELDS = (
     "analysis",
     "analysis_usage",
 )
+# Why a call's transcript and recordings are gone, as staff read it on the call.
+PURGE_NOTICES = {
+    Call.PurgeReason.RETENTION: "Purged on {date} under the business's retention policy.",
+    Call.PurgeReason.ERASURE: "Erased on {date} at the caller's request.",
+}
+
+
+class PurgedFilter(admin.SimpleListFilter):
+    title = "purged"
+    parameter_name = "purged"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(purged_at__isnull=self.value() == "no")
+        return queryset
 
 
 @admin.register(Call)
@@ -55,6 +75,7 @@ class CallAdmin(TenantScopedAdmin):
         "intent",
         "sentiment",
         "has_hang",
+        PurgedFilter,
         "status",
         "business",
     )
@@ -62,7 +83,15 @@ class CallAdmin(TenantScopedAdmin):
     search_fields = ("vapi_call_id", "caller_number", "lead__name")
     date_hierarchy = "created_at"
     raw_id_fields = ("lead",)
-    readonly_fields = (*VAPI_FIELDS, "conversation", "recording", "analysis_comparison")
+    readonly_fields = (
+        *VAPI_FIELDS,
+        "conversation",
+        "recording",
+        "purge_notice",
+        "purged_at",
+        "purge_reason",
+        "analysis_comparison",
+    )
     fieldsets = (
         (
             None,
@@ -88,6 +117,7 @@ class CallAdmin(TenantScopedAdmin):
                     "has_hang",
                     "cost",
                     "cost_breakdown",
+                    ("purged_at", "purge_reason"),
                 ),
             },
         ),
@@ -95,6 +125,17 @@ class CallAdmin(TenantScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer(*HEAVY_FIELDS)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or obj.purged_at is None:
+            return self.fieldsets
+        # Nothing is left to play or read: say why instead of an empty transcript.
+        return [
+            ("Conversation", {"fields": ("purge_notice",)})
+            if name == "Conversation"
+            else (name, options)
+            for name, options in self.fieldsets
+        ]
 
     def get_object(self, request, object_id, from_field=None):
         # The detail page shows the heavy fields the changelist defers.
@@ -137,6 +178,12 @@ class CallAdmin(TenantScopedAdmin):
             call.recording_url,
             call.recording_url,
         )
+
+    @admin.display(description="Transcript and recording")
+    def purge_notice(self, call):
+        when = date_format(timezone.localtime(call.purged_at), "DATE_FORMAT")
+        notice = PURGE_NOTICES.get(call.purge_reason, "Purged on {date}.")
+        return notice.format(date=when)
 
     @admin.display(description="Ours and VAPI's")
     def analysis_comparison(self, call):

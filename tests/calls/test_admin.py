@@ -1,9 +1,11 @@
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
+from apps.calls.models import Call
 from tests.calls.factories import (
     CallFactory,
     ToolInvocationFactory,
@@ -55,6 +57,65 @@ def test_call_page_reads_as_a_conversation_with_tools_recording_and_both_analyse
     assert "<audio controls" in page
     assert "Dana booked a cut and colour" in page  # ours
     assert "Dana Whitfield called Maison Belle" in page  # VAPI's
+
+
+PURGED_ON = dt.datetime(2025, 3, 12, 3, 30, tzinfo=dt.UTC)
+
+
+def _purged(call, reason):
+    Call.objects.filter(pk=call.pk).update(
+        transcript="",
+        messages=[],
+        recording_url="",
+        purged_at=PURGED_ON,
+        purge_reason=reason,
+    )
+    return call
+
+
+def test_a_purged_call_says_when_and_why_its_conversation_is_gone(
+    admin_client, reported_call
+):
+    _purged(reported_call, Call.PurgeReason.RETENTION)
+    page = admin_client.get(
+        reverse("admin:calls_call_change", args=[reported_call.pk])
+    ).content.decode()
+    assert (
+        "Purged on March 12, 2025 under the business&#x27;s retention policy." in page
+    )
+    assert "<audio" not in page
+    assert "No transcript was recorded" not in page
+    assert "Dana booked a cut and colour" in page  # the analysis stays
+
+
+def test_an_erased_call_says_the_caller_asked(admin_client, reported_call):
+    _purged(reported_call, Call.PurgeReason.ERASURE)
+    page = admin_client.get(
+        reverse("admin:calls_call_change", args=[reported_call.pk])
+    ).content.decode()
+    assert "Erased on March 12, 2025 at the caller&#x27;s request." in page
+    assert "retention policy" not in page
+
+
+def test_a_call_never_purged_shows_no_notice(admin_client):
+    call = CallFactory(transcript="")
+    page = admin_client.get(
+        reverse("admin:calls_call_change", args=[call.pk])
+    ).content.decode()
+    assert "No transcript was recorded" in page
+    assert "Purged on" not in page
+
+
+@pytest.mark.parametrize(("choice", "expected"), [("yes", "old"), ("no", "new")])
+def test_the_call_list_filters_on_purged(admin_client, choice, expected):
+    calls = {
+        "old": _purged(CallFactory(), Call.PurgeReason.RETENTION),
+        "new": CallFactory(),
+    }
+    response = admin_client.get(
+        reverse("admin:calls_call_changelist"), {"purged": choice}
+    )
+    assert [c.pk for c in response.context["cl"].result_list] == [calls[expected].pk]
 
 
 def test_calls_cannot_be_added_by_hand(admin_client):

@@ -1,13 +1,19 @@
-"""Storage settings the calls migrations apply on PostgreSQL."""
+"""What the calls migrations do to the database and to rows already in it."""
+
+import datetime as dt
 
 import pytest
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from apps.calls.models import Call, WebhookEvent
+from tests.businesses.factories import BusinessFactory
+from tests.calls.factories import CallFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
-
+@pytest.mark.postgres
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("model", "field"),
     [
@@ -27,3 +33,57 @@ def test_large_vapi_columns_are_compressed_with_lz4(model, field):
         (method,) = cursor.fetchone()
 
     assert method == "l"  # lz4
+
+
+def _migrate(*targets: tuple[str, str]) -> None:
+    MigrationExecutor(connection).migrate(list(targets))
+
+
+@pytest.fixture
+def before_purged_at_was_filled(transactional_db):
+    """The schema with purged_at, before the migration that fills it; then the latest."""
+    _migrate(("calls", "0003_call_purged_at"))
+    yield
+    _migrate(*MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+def _days_ago(days: int) -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=days)
+
+
+def _blank_call(business, *, days: int, **fields) -> Call:
+    """A call as the retention purge left it before purged_at existed."""
+    fields = {"started_at": _days_ago(days), **fields}
+    call = CallFactory(business=business, transcript="", **fields)
+    Call.objects.filter(pk=call.pk).update(updated_at=_days_ago(days - 31))
+    call.refresh_from_db()
+    return call
+
+
+def test_calls_the_purge_had_blanked_are_marked_purged_when_it_blanked_them(
+    before_purged_at_was_filled,
+):
+    strict = BusinessFactory(data_retention_days=30)
+    lenient = BusinessFactory(data_retention_days=365)
+    never_started = _blank_call(strict, days=60, started_at=None, ended_at=None)
+    Call.objects.filter(pk=never_started.pk).update(created_at=_days_ago(60))
+    purged = [
+        _blank_call(strict, days=60),
+        _blank_call(None, days=400),  # calls to no business keep the default
+        never_started,  # aged from its row
+    ]
+    not_purged = [
+        _blank_call(strict, days=10),  # within retention: recorded nothing yet
+        _blank_call(lenient, days=60),
+        _blank_call(None, days=60),
+        CallFactory(business=strict, started_at=_days_ago(60)),  # has a transcript
+        _blank_call(strict, days=60, recording_url="https://storage.vapi.ai/a.wav"),
+    ]
+
+    _migrate(("calls", "0004_mark_purged_calls"))
+
+    marked = Call.objects.filter(purged_at__isnull=False)
+    assert sorted(marked.values_list("pk", "purged_at", "purge_reason")) == sorted(
+        (c.pk, c.updated_at, Call.PurgeReason.RETENTION) for c in purged
+    )
+    assert not marked.filter(pk__in=[c.pk for c in not_purged]).exists()

@@ -189,6 +189,26 @@ def test_purging_keeps_every_count_staff_report_on(strict, lenient):
     assert _staff_counts() == before
 
 
+def test_a_purged_call_says_when_and_why(strict):
+    old = _recorded_call(strict, days=60)
+    recent = _recorded_call(strict, days=10)
+    privacy.purge_call_data(now=NOW)
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert (old.purged_at, old.purge_reason) == (NOW, Call.PurgeReason.RETENTION)
+    assert old.updated_at == NOW
+    assert (recent.purged_at, recent.purge_reason) == (None, "")
+
+
+def test_a_call_that_recorded_nothing_is_marked_once_like_the_others(strict):
+    empty = CallFactory(business=strict, started_at=_days_ago(60), transcript="")
+    first = privacy.purge_call_data(now=NOW)
+    second = privacy.purge_call_data(now=NOW + dt.timedelta(days=1))
+    empty.refresh_from_db()
+    assert (first.counts["call(s)"], second.counts["call(s)"]) == (1, 0)
+    assert empty.purged_at == NOW  # the first purge's, not moved by the second
+
+
 def test_purging_twice_changes_nothing_the_second_time(strict):
     _recorded_call(strict, days=60)
     privacy.purge_call_data(now=NOW)
@@ -272,7 +292,7 @@ def test_purging_many_rows_takes_a_few_queries_per_batch(strict):
     assert len(queries) < 45  # for 240 rows
     assert progress == [(50, 240), (100, 240), (120, 240), (170, 240), (220, 240),
                         (240, 240)]  # fmt: skip
-    assert Call.objects.filter(transcript="").count() == 120
+    assert Call.objects.filter(transcript="", purged_at=NOW).count() == 120
 
 
 # --- Erasure ---
@@ -387,6 +407,25 @@ def test_erasure_removes_the_caller_from_every_table(dana_everywhere):
     assert report.upcoming_appointments == 1
 
 
+def test_erased_calls_say_so_and_retention_leaves_them_be(dana_everywhere):
+    privacy.erase_caller(DANA, business=dana_everywhere)
+    erased = Call.objects.filter(business=dana_everywhere, purged_at__isnull=False)
+    assert {c.purge_reason for c in erased} == {Call.PurgeReason.ERASURE}
+    assert erased.count() == 2
+    assert all(c.purged_at == c.updated_at for c in erased)
+    stamps = {
+        pk: (at, Call.PurgeReason.ERASURE)
+        for pk, at in erased.values_list("pk", "purged_at")
+    }
+    later = timezone.now() + dt.timedelta(days=400)
+    privacy.purge_call_data(business=dana_everywhere, now=later)
+    after = Call.objects.filter(pk__in=stamps)
+    assert {
+        pk: (at, why)
+        for pk, at, why in after.values_list("pk", "purged_at", "purge_reason")
+    } == stamps
+
+
 def test_erasure_at_one_business_leaves_the_others(dana_everywhere):
     report = privacy.erase_caller(DANA, business=dana_everywhere)
     assert report.scope == "maison-belle"
@@ -403,6 +442,7 @@ def test_a_dry_run_reports_the_same_numbers_and_changes_nothing(dana_everywhere)
     dry = privacy.erase_caller(DANA, dry_run=True)
     assert {m: m.objects.count() for m in counts} == counts
     assert Call.objects.filter(caller_number=DANA).count() == 4
+    assert not Call.objects.filter(purged_at__isnull=False).exists()
     real = privacy.erase_caller(DANA)
     assert (dry.deleted, dry.anonymised, dry.redacted) == (
         real.deleted,

@@ -195,7 +195,11 @@ def _erase(
                 queryset.count() if dry_run else _redact(queryset, person)
             )
         elif table in ("appointments", "calls"):
-            changes = _CALL_ERASURE if table == "calls" else _APPOINTMENT_ERASURE
+            changes = (
+                {**_CALL_ERASURE, "purged_at": now}
+                if table == "calls"
+                else _APPOINTMENT_ERASURE
+            )
             report.anonymised[table] = (
                 queryset.count()
                 if dry_run
@@ -233,6 +237,8 @@ _CALL_ERASURE = {
         ),
         default=F("analysis_status"),
     ),
+    # Staff see why the call is empty; the retention purge never matches it again.
+    "purge_reason": Call.PurgeReason.ERASURE,
 }
 # The appointment row stays for the business's records (the provider's time, what was
 # done, no-shows); only who it was for goes.

@@ -62,8 +62,9 @@ def purge_call_data(
     now: dt.datetime | None = None,
 ) -> PurgeReport:
     """Blank transcripts, recordings, raw payloads, tool arguments and sent notification
-    bodies older than each business's retention, in batches. Rows, counts and links
-    stay. Idempotent: purged rows are not matched again."""
+    bodies older than each business's retention, in batches; each call is stamped
+    with purged_at. Rows, counts and links stay. Idempotent: purged rows are not
+    matched again."""
     now = now or timezone.now()
     report = PurgeReport(dry_run=dry_run)
     plans = _purge_plans(business, now=now)
@@ -151,21 +152,17 @@ def _targets(
     old_call = Q(started_at__lt=cutoff) | Q(
         started_at__isnull=True, created_at__lt=cutoff
     )
-    has_content = (
-        ~Q(transcript="")
-        | ~Q(messages=[])
-        | ~Q(recording_url="")
-        | ~Q(stereo_recording_url="")
-    )
     return [
         PurgeTarget(
             "call(s)",
-            calls.filter(old_call).filter(has_content),
+            calls.filter(old_call, purged_at__isnull=True),
             {
                 "transcript": "",
                 "messages": [],
                 "recording_url": "",
                 "stereo_recording_url": "",
+                "purged_at": now,
+                "purge_reason": Call.PurgeReason.RETENTION,
                 "updated_at": now,
             },
         ),
