@@ -2,7 +2,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.calls import services as call_services
 from apps.calls.models import WebhookEvent
-from apps.core.command_options import add_window_arguments, window
+from apps.core.command_options import Progress, add_window_arguments, window
+
+# Events handed to the service at a time: progress after each chunk, not each event.
+CHUNK_SIZE = 100
 
 
 class Command(BaseCommand):
@@ -40,12 +43,33 @@ class Command(BaseCommand):
             ).count()
             self.stdout.write(f"Would replay {pending} of {events.count()} event(s).")
             return
-        report = call_services.replay_webhook_events(events)
+        report = self._replay(events)
+        total = report.replayed + report.failed + report.skipped
         self.stdout.write(
-            f"Replayed {report.replayed} event(s); {report.failed} still failing, "
-            f"{report.skipped} already processed."
+            f"Replayed {report.replayed} of {total} event(s): {report.failed} still "
+            f"failing, {report.skipped} already processed."
         )
         if report.failed:
             raise CommandError(
                 f"{report.failed} event(s) still fail; see their errors in the admin."
             )
+
+    def _replay(self, events) -> call_services.ReplayReport:
+        """The service's report over every event, fed to it a chunk at a time."""
+        # The service's own order, so the chunks replay the events in that order too.
+        pks = list(events.order_by("received_at", "pk").values_list("pk", flat=True))
+        progress = Progress(self.stderr, "Checked", "event(s)")
+        reports = []
+        for done in range(0, len(pks), CHUNK_SIZE):
+            chunk = pks[done : done + CHUNK_SIZE]
+            reports.append(
+                call_services.replay_webhook_events(
+                    WebhookEvent.objects.filter(pk__in=chunk)
+                )
+            )
+            progress(done + len(chunk), len(pks))
+        return call_services.ReplayReport(
+            replayed=sum(r.replayed for r in reports),
+            failed=sum(r.failed for r in reports),
+            skipped=sum(r.skipped for r in reports),
+        )
