@@ -324,7 +324,7 @@ def _fill_call(call: Call, message: vapi.VapiMessage) -> list[str]:
         call.business = find_business(message)
         if call.business is not None:
             changed.append("business")
-    if not call.caller_number and message.caller_number:
+    if not call.caller_number and message.caller_number and not call.purged_at:
         call.caller_number = _caller(message)
         changed.append("caller_number")
     return changed
@@ -334,7 +334,7 @@ def _unfilled(call: Call, message: vapi.VapiMessage) -> bool:
     """Whether the message may tell the call something _fill_call would save."""
     dialled = message.phone_number_id or message.phone_number
     return (call.business_id is None and bool(dialled)) or (
-        not call.caller_number and bool(message.caller_number)
+        not call.caller_number and bool(message.caller_number) and not call.purged_at
     )
 
 
@@ -350,32 +350,46 @@ def _apply_status_update(call: Call, message: vapi.VapiMessage) -> list[str]:
 
 
 def _apply_end_of_call_report(call: Call, message: vapi.VapiMessage) -> list[str]:
-    """Everything VAPI recorded, the lead, and the call queued for our analysis."""
+    """Everything VAPI recorded, the lead, and the call queued for our analysis.
+
+    A call already purged or erased (a report arriving late) keeps its times, status
+    and cost, but takes back none of the conversation, the caller or the lead.
+    """
     report = message.report or vapi.CallReport()
     changed = _apply_times(call, message)
     if call.advance_status(Call.Status.ENDED):
         changed.append("status")
     reported = {
         "ended_reason": message.ended_reason[:200],
+        "cost": _storable_cost(report.cost),
+        "cost_breakdown": report.cost_breakdown,
+    }
+    if call.purged_at:
+        return [*changed, *_set_reported(call, reported)]
+    reported |= {
         "transcript": report.transcript,
         "messages": report.messages,
         "recording_url": _storable_url(report.recording_url),
         "stereo_recording_url": _storable_url(report.stereo_recording_url),
-        "cost": _storable_cost(report.cost),
-        "cost_breakdown": report.cost_breakdown,
         "vapi_summary": report.summary,
         "vapi_structured_data": report.structured_data,
         "vapi_success_evaluation": report.success_evaluation[:200],
     }
-    for name, value in reported.items():
-        if value is not None and value not in ("", [], {}):
-            setattr(call, name, value)
-            changed.append(name)
+    changed += _set_reported(call, reported)
     changed += _link_lead(call, message)
     # The worker that analyses calls picks this row state up; no I/O here.
     call.analysis_status = Call.AnalysisStatus.PENDING
     call.analysis_requested_at = timezone.now()
     return [*changed, "analysis_status", "analysis_requested_at"]
+
+
+def _set_reported(call: Call, reported: dict[str, Any]) -> list[str]:
+    changed = []
+    for name, value in reported.items():
+        if value is not None and value not in ("", [], {}):
+            setattr(call, name, value)
+            changed.append(name)
+    return changed
 
 
 def _flag_hang(call: Call, message: vapi.VapiMessage) -> list[str]:

@@ -6,6 +6,7 @@ from django.db import connection
 
 from apps.calls import services, vapi
 from apps.calls.models import Call, ToolInvocation, WebhookEvent
+from apps.calls.privacy.erasure import erase_caller
 from apps.leads.models import Lead
 from tests.businesses.factories import BusinessFactory, VapiPhoneNumberFactory
 from tests.calls.payloads import (
@@ -337,6 +338,26 @@ def test_a_redelivered_report_is_not_applied_twice(salon):
 
     assert the_call().transcript == "edited by staff"
     assert WebhookEvent.objects.count() == 1
+
+
+def test_a_report_arriving_after_the_caller_was_erased_brings_nothing_back(salon):
+    receive("02-status-update-in-progress")
+    erase_caller(the_call().caller_number)
+    leads_before = Lead.objects.count()
+
+    receive("11-end-of-call-report")
+
+    call = the_call()
+    assert call.status == Call.Status.ENDED and call.ended_at is not None
+    assert (call.caller_number, call.transcript, call.messages, call.lead) == (
+        "",
+        "",
+        [],
+        None,
+    )
+    assert call.recording_url == "" and call.vapi_summary == ""
+    assert call.analysis_status != Call.AnalysisStatus.PENDING
+    assert Lead.objects.count() == leads_before
 
 
 @pytest.mark.parametrize(
