@@ -8,8 +8,10 @@ aware; they are shown in the business's time zone.
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from email.utils import formataddr, parseaddr
 
 import icalendar
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -108,11 +110,14 @@ def build_invite(
     description: str = "",
     sequence: int = 0,
     cancelled: bool = False,
+    organizer: str = "",
 ) -> str:
     """An iCalendar (.ics) text with one event in UTC; no RSVP asked.
 
     METHOD:PUBLISH adds or (with a higher `sequence`) updates the event of that
     `uid`; `cancelled` makes it METHOD:CANCEL with STATUS:CANCELLED, which removes it.
+    `organizer` ("Name <address>") is required by RFC 5546 for both methods: some
+    calendar clients ignore an update or a cancellation without one.
     """
     if timezone.is_naive(start_at) or timezone.is_naive(end_at):
         raise ValueError("Invite times must be timezone-aware")
@@ -127,6 +132,11 @@ def build_invite(
     event.add("dtend", end_at.astimezone(dt.UTC))
     event.add("summary", summary)
     event.add("sequence", sequence)
+    if organizer:
+        name, address = parseaddr(organizer)
+        event.add(
+            "organizer", f"mailto:{address}", parameters={"CN": name} if name else None
+        )
     if cancelled:
         event.add("status", "CANCELLED")
     if location:
@@ -154,8 +164,15 @@ def _invite_attachment(context: dict, *, uid: str, cancelled: bool) -> dict:
         description=_invite_description(context),
         sequence=int(context.get("invite_sequence", 0)),
         cancelled=cancelled,
+        organizer=_organizer(business_name),
     )
     return {"filename": "invite.ics", "content": ics, "mimetype": "text/calendar"}
+
+
+def _organizer(business_name: str) -> str:
+    """The business by name, at the address the invite is mailed from."""
+    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return formataddr((business_name, address)) if address else ""
 
 
 def _invite_description(context: dict) -> str:

@@ -155,6 +155,19 @@ def test_cancellation_invite_cancels_the_same_event_with_a_higher_sequence():
     assert vevent.decoded("dtstart") == START
 
 
+@pytest.mark.parametrize("kind", ["booking_confirmation", "cancellation_notice"])
+def test_invites_name_the_business_as_organizer(kind, settings):
+    settings.DEFAULT_FROM_EMAIL = "Roxy <roxy@voicehive.example>"
+
+    calendar = icalendar.Calendar.from_ical(
+        render(kind, "email").attachments[0]["content"]
+    )
+
+    organizer = calendar.walk("VEVENT")[0]["organizer"]
+    assert str(organizer) == "mailto:roxy@voicehive.example"
+    assert organizer.params["CN"] == "Maison Belle Hair Studio"
+
+
 def test_staff_hear_where_a_moved_appointment_was():
     message = render("appointment_moved", "email")
 
