@@ -1,6 +1,7 @@
 """A small typed client for VAPI's REST API (phone numbers and calls), over httpx.
 
-Used by operator commands only; the webhook never calls VAPI. Paths and shapes follow
+Used by operator commands and by the worker that deletes VAPI's copy of erased
+calls; the webhook never calls VAPI. Paths and shapes follow
 ../shared/vapi/openapi/api/openapi.json. The API key is a bearer token: it is sent in
 the Authorization header and appears in no message, repr or log line.
 """
@@ -8,6 +9,7 @@ the Authorization header and appears in no message, repr or log line.
 import datetime as dt
 import logging
 from typing import Any, Self
+from urllib.parse import quote
 
 import httpx
 from django.conf import settings
@@ -22,12 +24,24 @@ MAX_PAGE_SIZE = 1000
 _SMALLEST_WINDOW = dt.timedelta(milliseconds=1)
 
 
-class VapiApiError(Exception):
-    """A VAPI API request failed; status_code is None when no HTTP answer came back."""
+# Worth trying again later, as is any 5xx (VAPI's DELETE /call/{id} answers 503
+# when it could not erase the recordings yet): a time-out or rate limiting.
+_TRANSIENT_STATUSES = frozenset({408, 429})
 
-    def __init__(self, message: str, *, status_code: int | None = None):
+
+class VapiApiError(Exception):
+    """A VAPI API request failed; status_code is None when no HTTP answer came back.
+
+    transient: the same request may succeed later (no answer, 408, 429 or 5xx);
+    otherwise it fails the same way until something changes (the key, the request).
+    """
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, transient: bool = False
+    ):
         super().__init__(message)
         self.status_code = status_code
+        self.transient = transient
 
 
 class VapiClient:
@@ -149,6 +163,23 @@ class VapiClient:
             middle, end, **kwargs
         )
 
+    def delete_call(self, call_id: str) -> bool:
+        """DELETE /call/{id}: VAPI's copy of the call, its recordings and transcript.
+
+        True if VAPI deleted it now, False if VAPI has no such call (404: deleted
+        already, by us or in its dashboard).
+        """
+        # The id is quoted whole: a DELETE must never reach another path. The spec
+        # requires a body; an empty one deletes this call alone ("ids" would make it
+        # an asynchronous bulk delete).
+        try:
+            self._request("DELETE", f"/call/{quote(call_id, safe='')}", json={})
+        except VapiApiError as exc:
+            if exc.status_code == 404:
+                return False
+            raise
+        return True
+
     # --- Transport ---
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -156,13 +187,19 @@ class VapiClient:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TimeoutException as exc:
-            raise VapiApiError(f"{what} timed out ({type(exc).__name__}).") from exc
-        except httpx.HTTPError as exc:
-            raise VapiApiError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
-        if response.is_error:
             raise VapiApiError(
-                f"{what} answered {response.status_code}: {_describe_error(response)}",
-                status_code=response.status_code,
+                f"{what} timed out ({type(exc).__name__}).", transient=True
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise VapiApiError(
+                f"{what} failed: {type(exc).__name__}: {exc}", transient=True
+            ) from exc
+        if response.is_error:
+            status = response.status_code
+            raise VapiApiError(
+                f"{what} answered {status}: {_describe_error(response)}",
+                status_code=status,
+                transient=status >= 500 or status in _TRANSIENT_STATUSES,
             )
         try:
             return response.json()

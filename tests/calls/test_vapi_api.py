@@ -73,6 +73,52 @@ def test_get_call_returns_the_call_with_its_artifact(client):
     assert call["artifact"]["transcript"].startswith("AI: Thanks for calling")
 
 
+@respx.mock
+def test_delete_call_deletes_that_call_alone_and_says_so(client):
+    route = respx.delete(f"{API_URL}/call/abc").respond(200, json=ended_call("abc"))
+
+    assert client.delete_call("abc") is True
+
+    request = route.calls.last.request
+    assert request.headers["Authorization"] == f"Bearer {API_KEY}"
+    assert json.loads(request.content) == {}  # no "ids": not a bulk delete
+
+
+@respx.mock
+def test_delete_call_counts_a_call_vapi_does_not_have_as_deleted(client):
+    respx.delete(f"{API_URL}/call/abc").respond(
+        404, json={"message": "Not Found", "statusCode": 404}
+    )
+
+    assert client.delete_call("abc") is False
+
+
+@respx.mock
+def test_delete_call_cannot_be_steered_to_another_path(client):
+    route = respx.delete(f"{API_URL}/call/..%2Fphone-number%2Fx").respond(200, json={})
+
+    client.delete_call("../phone-number/x")
+
+    assert route.called
+
+
+@pytest.mark.parametrize(
+    ("status", "transient"),
+    [(503, True), (500, True), (429, True), (408, True), (401, False), (403, False)],
+)
+@respx.mock
+def test_delete_call_errors_say_whether_trying_again_may_help(
+    client, status, transient
+):
+    respx.delete(f"{API_URL}/call/abc").respond(status, json={"statusCode": status})
+
+    with pytest.raises(VapiApiError) as caught:
+        client.delete_call("abc")
+
+    assert caught.value.status_code == status
+    assert caught.value.transient is transient
+
+
 def test_list_calls_filters_on_creation_time_and_number(fake_vapi, client):
     fake_vapi.add_call(ended_call("in", ended_at=NOW - dt.timedelta(hours=1)))
     fake_vapi.add_call(ended_call("old", ended_at=NOW - dt.timedelta(days=3)))
@@ -158,14 +204,17 @@ def test_a_timeout_raises_without_a_status(client):
         client.get_call("abc")
 
     assert caught.value.status_code is None
+    assert caught.value.transient is True
 
 
 @respx.mock
 def test_a_connection_failure_raises_without_a_status(client):
     respx.get(f"{API_URL}/call/abc").mock(side_effect=httpx.ConnectError("refused"))
 
-    with pytest.raises(VapiApiError, match="ConnectError: refused"):
+    with pytest.raises(VapiApiError, match="ConnectError: refused") as caught:
         client.get_call("abc")
+
+    assert caught.value.transient is True
 
 
 @respx.mock
