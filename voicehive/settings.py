@@ -247,6 +247,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=5),
         "options": {"expires": 3000},
     },
+    # Every ten minutes: ask the worker again to delete VAPI's copy of erased calls
+    # (and, with VAPI_DELETE_PURGED_CALLS, purged ones) that VAPI still holds: the
+    # broker or VAPI was down, or the API key was missing or refused.
+    "sweep-vapi-deletions": {
+        "task": "calls.sweep_vapi_deletions",
+        "schedule": 600.0,
+        "options": {"expires": 540},
+    },
     # Nightly at 03:30 UTC: blank transcripts, recordings and raw payloads older than
     # each business's data_retention_days (the purge_call_data command, scheduled).
     "purge-call-data": {
@@ -465,11 +473,16 @@ VAPI_MAX_BODY_BYTES = env.int("VAPI_MAX_BODY_BYTES", default=5 * 1024 * 1024)
 VAPI_DUPLICATE_WAIT_SECONDS = env.float("VAPI_DUPLICATE_WAIT_SECONDS", default=5.0)
 
 # --- VAPI REST API ---
-# Used by operator commands (sync_vapi_assistant, reconcile_vapi_calls, doctor),
-# never by the webhook. The private API key is a bearer token: keep it out of logs.
+# Used by operator commands (sync_vapi_assistant, reconcile_vapi_calls, doctor) and
+# by the worker deleting VAPI's copy of erased calls, never by the webhook. The
+# private API key is a bearer token: keep it out of logs.
 VAPI_API_URL = env.str("VAPI_API_URL", default="https://api.vapi.ai")
 VAPI_API_KEY = env.str("VAPI_API_KEY", default="")
 VAPI_API_TIMEOUT_SECONDS = env.float("VAPI_API_TIMEOUT_SECONDS", default=30.0)
 # VAPI sends the end-of-call report only after its post-call analysis, so a call
 # that ended more recently than this is left for the webhook by reconcile_vapi_calls.
 VAPI_RECONCILE_MIN_AGE_SECONDS = env.int("VAPI_RECONCILE_MIN_AGE_SECONDS", default=300)
+# Erased callers' calls are always deleted at VAPI too. This also deletes VAPI's copy
+# of calls the nightly retention purge blanks: thousands a night, and gone from
+# VAPI's own dashboard. Turning it on also covers every call purged before.
+VAPI_DELETE_PURGED_CALLS = env.bool("VAPI_DELETE_PURGED_CALLS", default=False)

@@ -12,6 +12,14 @@ class CallQuerySet(models.QuerySet):
     def needing_analysis(self):
         return self.filter(analysis_status=Call.AnalysisStatus.PENDING)
 
+    def awaiting_vapi_deletion(self, reasons: tuple[str, ...]):
+        """Calls purged for one of `reasons` whose copy VAPI still holds."""
+        return self.filter(
+            purged_at__isnull=False,
+            purge_reason__in=reasons,
+            vapi_deleted_at__isnull=True,
+        ).exclude(vapi_call_id="")
+
 
 class Call(TimeStampedModel):
     class Type(models.TextChoices):
@@ -103,6 +111,12 @@ class Call(TimeStampedModel):
     purge_reason = models.CharField(
         max_length=20, choices=PurgeReason.choices, blank=True
     )
+    # VAPI keeps its own copy of every call (recording, transcript) until asked to
+    # delete it: set once VAPI says it is gone. vapi_delete_requested_at is when the
+    # worker was last asked; the sweep asks for the longest-waiting calls first, so
+    # calls VAPI keeps refusing cannot hold up the others.
+    vapi_deleted_at = models.DateTimeField("deleted at VAPI", null=True, blank=True)
+    vapi_delete_requested_at = models.DateTimeField(null=True, blank=True)
 
     objects = CallQuerySet.as_manager()
 
@@ -119,6 +133,16 @@ class Call(TimeStampedModel):
                 fields=["business", "started_at"],
                 condition=models.Q(purged_at__isnull=True),
                 name="calls_call_unpurged_idx",
+            ),
+            # The sweep that deletes VAPI's copies looks for purged calls VAPI still
+            # holds; deleted ones leave the index. Retention-purged calls stay in it
+            # while VAPI_DELETE_PURGED_CALLS is off, behind the erased ones.
+            models.Index(
+                fields=["purge_reason", "vapi_delete_requested_at"],
+                condition=models.Q(
+                    purged_at__isnull=False, vapi_deleted_at__isnull=True
+                ),
+                name="calls_call_vapi_undeleted_idx",
             ),
         ]
 

@@ -1,7 +1,8 @@
 """Retention and erasure: old call data purged per business, one caller erased everywhere.
 
-Lives in calls because calls is the app allowed to reach leads, appointments and
-notifications (STYLE.md's dependency direction).
+An erased caller's calls are deleted at VAPI too (vapi_deletion). Lives in calls
+because calls is the app allowed to reach leads, appointments and notifications
+(STYLE.md's dependency direction).
 """
 
 from apps.calls.privacy.erasure import (
@@ -18,6 +19,11 @@ from apps.calls.privacy.retention import (
     PurgeReport,
     purge_call_data,
 )
+from apps.calls.privacy.vapi_deletion import (
+    delete_vapi_call_data,
+    request_vapi_deletion,
+    sweep_vapi_deletions,
+)
 
 __all__ = [
     "BATCH_SIZE",
@@ -28,6 +34,9 @@ __all__ = [
     "ErasureError",
     "ErasureReport",
     "PurgeReport",
+    "delete_vapi_call_data",
     "erase_caller",
     "purge_call_data",
+    "request_vapi_deletion",
+    "sweep_vapi_deletions",
 ]

@@ -10,6 +10,7 @@ from django.utils.html import escape
 from apps.appointments.models import Appointment
 from apps.businesses.models import Business
 from apps.calls.models import Call, ToolInvocation, WebhookEvent
+from apps.calls.privacy import vapi_deletion
 from apps.core.phones import format_phone, normalize_phone
 from apps.leads.models import CallbackRequest, Lead
 from apps.notifications.models import Notification
@@ -43,6 +44,8 @@ class ErasureReport:
     anonymised: dict[str, int] = field(default_factory=dict)
     redacted: dict[str, int] = field(default_factory=dict)
     upcoming_appointments: int = 0
+    vapi_calls: int = 0  # calls whose copy VAPI holds, being (or to be) deleted there
+    vapi_configured: bool = True
 
     def lines(self) -> list[str]:
         """One line per table and outcome, for the operator."""
@@ -66,12 +69,22 @@ class ErasureReport:
             f"{verb} {self.phone} from {self.scope}: {deleted} row(s) deleted, {kept} "
             f"anonymised, {sum(self.redacted.values())} redacted."
         )
+        if self.vapi_calls:
+            text += " " + self._vapi_outcome()
         if self.upcoming_appointments:
             text += (
                 f" {self.upcoming_appointments} upcoming appointment(s) stay booked "
                 "without a name: cancel them in the admin if they are off."
             )
         return text
+
+    def _vapi_outcome(self) -> str:
+        calls = f"{self.vapi_calls} call(s)"
+        if not self.vapi_configured:
+            return f"VAPI keeps its copy of {calls} until VAPI_API_KEY is set."
+        if self.dry_run:
+            return f"VAPI's copy of {calls} would be deleted."
+        return f"VAPI's copy of {calls} is being deleted."
 
 
 @dataclass
@@ -90,7 +103,8 @@ def erase_caller(
 ) -> ErasureReport:
     """Delete one caller's leads, callback requests, notifications, tool invocations
     and raw events; anonymise their calls and appointments (kept for the business's
-    counts and records). Raises InvalidPhoneError, or ErasureError when nothing matches."""
+    counts and records), and have VAPI's copy of the calls deleted after the commit.
+    Raises InvalidPhoneError, or ErasureError when nothing matches."""
     phone = normalize_phone(phone)
     scope = Q(business=business) if business else Q()
     report = ErasureReport(
@@ -110,6 +124,13 @@ def erase_caller(
             .count()
         )
         _erase(person, rows, report=report, dry_run=dry_run)
+        # After the commit: VAPI keeps its own recording and transcript of each call.
+        report.vapi_calls = (
+            vapi_deletion.held_at_vapi(person.call_ids).count()
+            if dry_run
+            else vapi_deletion.request_vapi_deletion(person.call_ids)
+        )
+        report.vapi_configured = vapi_deletion.is_configured()
     return report
 
 

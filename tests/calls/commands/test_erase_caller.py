@@ -40,7 +40,8 @@ def _run(*args):
     return out.getvalue().splitlines()
 
 
-def test_erases_the_caller_and_prints_what_went_from_each_table(demo):
+def test_erases_the_caller_and_prints_what_went_from_each_table(demo, settings):
+    settings.VAPI_API_KEY = ""
     marcus_before = list(Lead.objects.filter(phone="+15125550133").values())
     out = _run("--phone", "512.555.0187")
     assert out == [
@@ -53,8 +54,9 @@ def test_erases_the_caller_and_prints_what_went_from_each_table(demo):
         "  notifications           2 deleted",
         "  notifications           0 redacted (mentions of them blanked)",
         "Erased +15125550187 from every business: 10 row(s) deleted, 3 anonymised, "
-        "0 redacted. 1 upcoming appointment(s) stay booked without a name: cancel "
-        "them in the admin if they are off.",
+        "0 redacted. VAPI keeps its copy of 2 call(s) until VAPI_API_KEY is set. "
+        "1 upcoming appointment(s) stay booked without a name: cancel them in the "
+        "admin if they are off.",
     ]
     assert not Lead.objects.filter(phone=DANA).exists()
     assert not Call.objects.filter(caller_number=DANA).exists()
@@ -71,6 +73,29 @@ def test_a_dry_run_prints_the_same_report_and_changes_nothing(demo):
     assert out[-1].startswith("Would erase +15125550187 from every business: 10 row(s)")
     assert Lead.objects.filter(phone=DANA).exists()
     assert WebhookEvent.objects.filter(vapi_call_id=CALL_ID).count() == 5
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_vapi_is_asked_to_delete_the_calls_once_the_erasure_is_committed(
+    demo, settings, mocker, django_capture_on_commit_callbacks, dry_run
+):
+    settings.VAPI_API_KEY = "vapi-private-key"
+    delay = mocker.patch("apps.calls.tasks.delete_vapi_call_data.delay")
+    calls = list(
+        Call.objects.filter(caller_number=DANA)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        out = _run("--phone", DANA, *(["--dry-run"] if dry_run else []))
+
+    if dry_run:
+        delay.assert_not_called()
+        assert "VAPI's copy of 2 call(s) would be deleted." in out[-1]
+    else:
+        assert sorted(c.args[0] for c in delay.call_args_list) == calls
+        assert "VAPI's copy of 2 call(s) is being deleted." in out[-1]
 
 
 def test_one_business_only(demo):
