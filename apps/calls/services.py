@@ -4,7 +4,7 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -17,6 +17,7 @@ from django.utils.module_loading import import_string
 from apps.businesses.models import Business, VapiPhoneNumber
 from apps.calls import assistant, post_call, vapi
 from apps.calls.models import Call, WebhookEvent
+from apps.calls.privacy import vapi_deletion
 from apps.core.logging import vapi_call_context
 from apps.core.phones import InvalidPhoneError, normalize_phone
 from apps.core.transactions import savepoint_if_nested
@@ -40,6 +41,7 @@ TOOL_FAILURE = (
 )
 _MAX_COST = Decimal("999999.9999")  # Call.cost holds 10 digits, 4 of them decimals
 TOOL_MESSAGES = frozenset({vapi.TOOL_CALLS, vapi.FUNCTION_CALL})
+DELETION_NOTICES = frozenset({vapi.CALL_DELETED, vapi.CALL_DELETE_FAILED})
 _MAX_URL_LENGTH = 1000
 _POLL_SECONDS = 0.1
 
@@ -49,6 +51,8 @@ def receive_vapi_message(message: vapi.VapiMessage) -> dict[str, Any]:
 
     Idempotent: a redelivered message changes nothing and gets the first answer.
     """
+    if message.type in DELETION_NOTICES:
+        return record_deletion_notice(message)
     if message.type not in CALL_UPDATES:
         # Chatty or unknown types: stored for the record (once), nothing else to do.
         record_webhook_event(message, status=WebhookEvent.Status.IGNORED, response={})
@@ -64,6 +68,7 @@ def record_webhook_event(
     *,
     status: str = WebhookEvent.Status.RECEIVED,
     response: dict[str, Any] | None = None,
+    call: Call | None = None,
 ) -> tuple[WebhookEvent, bool]:
     """Store the raw message in its own transaction, before any handler can fail.
 
@@ -78,6 +83,7 @@ def record_webhook_event(
                 dedupe_key=message.dedupe_key,
                 type=message.type,
                 vapi_call_id=message.call_id,
+                call=call,
                 payload=message.raw,
                 status=status,
                 response=response,
@@ -91,6 +97,45 @@ def record_webhook_event(
         return event, False
     logger.info("VAPI %s stored (event %s)", message.type, event.pk)
     return event, True
+
+
+def record_deletion_notice(message: vapi.VapiMessage) -> dict[str, Any]:
+    """Store VAPI's word that it deleted a call (stamped on our call) or failed to.
+
+    Idempotent; a look-up, an INSERT and at most an UPDATE. The call's data VAPI
+    sends along is not stored: it is the copy being deleted, usually of a caller
+    erased here.
+    """
+    call = None
+    if message.call_id:
+        calls = Call.objects.only("pk", "vapi_deleted_at")
+        try:
+            call = calls.get(vapi_call_id=message.call_id)
+        except Call.DoesNotExist:
+            pass
+    status = WebhookEvent.Status.PROCESSED if call else WebhookEvent.Status.IGNORED
+    notice = replace(message, raw=_notice_without_call_data(message))
+    _, created = record_webhook_event(notice, status=status, response={}, call=call)
+    if message.type == vapi.CALL_DELETE_FAILED:
+        if created:
+            logger.warning(
+                "VAPI could not delete call %s (ours: %s); it still holds the "
+                "recording and transcript",
+                message.call_id,
+                call.pk if call else "unknown",
+            )
+    elif call is not None and call.vapi_deleted_at is None:
+        vapi_deletion.mark_deleted_at_vapi(call.pk)
+    return {}
+
+
+def _notice_without_call_data(message: vapi.VapiMessage) -> dict[str, Any]:
+    notice = {"type": message.type}
+    if "timestamp" in message.body:
+        notice["timestamp"] = message.body["timestamp"]
+    if message.call_id:
+        notice["call"] = {"id": message.call_id}
+    return {"message": notice}
 
 
 def process_webhook_event(

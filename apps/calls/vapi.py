@@ -26,6 +26,8 @@ TRANSCRIPT = "transcript"
 SPEECH_UPDATE = "speech-update"
 HANG = "hang"
 USER_INTERRUPTED = "user-interrupted"
+CALL_DELETED = "call.deleted"
+CALL_DELETE_FAILED = "call.delete.failed"
 
 # VAPI ids are UUIDs and tool call ids are the model's ("call_…", "toolu_…");
 # anything longer is not VAPI, and would not fit the columns that store them.

@@ -662,3 +662,100 @@ def test_a_crashed_assistant_request_without_a_fallback_apologises_by_name(
     responders[vapi.ASSISTANT_REQUEST].error = RuntimeError("boom")
     answer = receive("01-assistant-request")
     assert answer["error"].startswith(f"Sorry, {salon.name}")
+
+
+# --- VAPI's word on deleting its copy of a call ---
+
+
+def deletion_notice(message_type: str) -> dict:
+    """A call.deleted-style message: the common fields, with the call and its artifact."""
+    raw = load_payload("11-end-of-call-report")
+    raw["message"]["type"] = message_type
+    for key in ("analysis", "endedReason", "cost", "costs", "startedAt", "endedAt"):
+        raw["message"].pop(key, None)
+    return raw
+
+
+def receive_notice(message_type: str) -> dict:
+    return services.receive_vapi_message(vapi.parse(deletion_notice(message_type)))
+
+
+def test_call_deleted_stamps_the_call_as_deleted_at_vapi(salon):
+    receive("10-status-update-ended")
+
+    assert receive_notice(vapi.CALL_DELETED) == {}
+
+    assert the_call().vapi_deleted_at is not None
+    event = WebhookEvent.objects.get(type=vapi.CALL_DELETED)
+    assert (event.status, event.call, event.response) == (
+        WebhookEvent.Status.PROCESSED,
+        the_call(),
+        {},
+    )
+
+
+def test_call_deleted_twice_keeps_the_first_stamp(salon):
+    receive("10-status-update-ended")
+    receive_notice(vapi.CALL_DELETED)
+    first = the_call().vapi_deleted_at
+
+    receive_notice(vapi.CALL_DELETED)
+
+    assert the_call().vapi_deleted_at == first
+    assert WebhookEvent.objects.filter(type=vapi.CALL_DELETED).count() == 1
+
+
+def test_call_deleted_for_a_call_we_never_had_creates_none():
+    assert receive_notice(vapi.CALL_DELETED) == {}
+
+    assert not Call.objects.exists()
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.vapi_call_id) == (
+        WebhookEvent.Status.IGNORED,
+        CALL_ID,
+    )
+
+
+def test_deletion_notices_are_stored_without_the_calls_data(salon):
+    receive("10-status-update-ended")
+    timestamp = deletion_notice(vapi.CALL_DELETED)["message"]["timestamp"]
+
+    receive_notice(vapi.CALL_DELETED)
+    receive_notice(vapi.CALL_DELETE_FAILED)
+
+    for event in WebhookEvent.objects.filter(type__startswith="call.delete"):
+        assert event.payload == {
+            "message": {
+                "type": event.type,
+                "timestamp": timestamp,
+                "call": {"id": CALL_ID},
+            }
+        }
+
+
+def test_an_erased_caller_stays_erased_when_vapi_confirms_the_deletion(salon):
+    for name in ("02-status-update-in-progress", "11-end-of-call-report"):
+        receive(name)
+    erase_caller(CALLER)
+
+    receive_notice(vapi.CALL_DELETED)
+
+    call = the_call()
+    assert call.vapi_deleted_at is not None
+    assert (call.caller_number, call.transcript, call.lead) == ("", "", None)
+    stored = str(list(WebhookEvent.objects.values_list("payload", flat=True)))
+    assert CALLER not in stored
+    assert "Dana" not in stored
+    assert not Lead.objects.filter(phone=CALLER).exists()
+
+
+def test_call_delete_failed_is_stored_and_logged_as_a_warning(salon, caplog):
+    receive("10-status-update-ended")
+
+    assert receive_notice(vapi.CALL_DELETE_FAILED) == {}
+
+    assert the_call().vapi_deleted_at is None
+    event = WebhookEvent.objects.get(type=vapi.CALL_DELETE_FAILED)
+    assert (event.status, event.call) == (WebhookEvent.Status.PROCESSED, the_call())
+    (warning,) = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert f"VAPI could not delete call {CALL_ID}" in warning.getMessage()

@@ -432,3 +432,18 @@ def test_the_schema_is_public_and_describes_the_webhook(client):
     assert "type" in schemas["VapiMessage"]["required"]
     assert {"200", "400", "401", "405", "413"} <= set(operation["responses"])
     assert list(response.json()["paths"][URL]) == ["post"]
+
+
+def test_call_deleted_through_the_webhook_costs_a_look_up_an_insert_and_a_stamp(
+    post, salon, django_assert_max_num_queries
+):
+    post(payload_bytes("10-status-update-ended"))
+    raw = copy.deepcopy(load_payload("11-end-of-call-report"))
+    raw["message"]["type"] = vapi.CALL_DELETED
+
+    # Plus a savepoint around the INSERT, there only inside the test's transaction.
+    with django_assert_max_num_queries(5):
+        response = post(raw)
+
+    assert (response.status_code, response.json()) == (200, {})
+    assert Call.objects.get(vapi_call_id=CALL_ID).vapi_deleted_at is not None
