@@ -11,6 +11,7 @@ from apps.businesses.tenancy import TenantScopedAdmin
 from apps.calls import post_call
 from apps.calls import services as call_services
 from apps.calls.models import Call, ToolInvocation, WebhookEvent
+from apps.calls.privacy import vapi_deletion
 from apps.calls.transcripts import conversation_turns
 from apps.core.phones import format_phone
 
@@ -88,8 +89,10 @@ class CallAdmin(TenantScopedAdmin):
         "conversation",
         "recording",
         "purge_notice",
+        "vapi_copy",
         "purged_at",
         "purge_reason",
+        "vapi_deleted_at",
         "analysis_comparison",
     )
     fieldsets = (
@@ -118,6 +121,7 @@ class CallAdmin(TenantScopedAdmin):
                     "cost",
                     "cost_breakdown",
                     ("purged_at", "purge_reason"),
+                    "vapi_deleted_at",
                 ),
             },
         ),
@@ -129,9 +133,13 @@ class CallAdmin(TenantScopedAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None or obj.purged_at is None:
             return self.fieldsets
-        # Nothing is left to play or read: say why instead of an empty transcript.
+        # Nothing is left to play or read: say why instead of an empty transcript,
+        # and whether VAPI's own copy is gone too.
+        notices = ("purge_notice",)
+        if obj.vapi_deleted_at or vapi_deletion.is_awaiting_vapi_deletion(obj):
+            notices += ("vapi_copy",)
         return [
-            ("Conversation", {"fields": ("purge_notice",)})
+            ("Conversation", {"fields": notices})
             if name == "Conversation"
             else (name, options)
             for name, options in self.fieldsets
@@ -184,6 +192,15 @@ class CallAdmin(TenantScopedAdmin):
         when = date_format(timezone.localtime(call.purged_at), "DATE_FORMAT")
         notice = PURGE_NOTICES.get(call.purge_reason, "Purged on {date}.")
         return notice.format(date=when)
+
+    @admin.display(description="VAPI's copy")
+    def vapi_copy(self, call):
+        if call.vapi_deleted_at:
+            when = date_format(timezone.localtime(call.vapi_deleted_at), "DATE_FORMAT")
+            return f"Deleted at VAPI on {when}."
+        if not vapi_deletion.is_configured():
+            return "Waiting to be deleted at VAPI: VAPI_API_KEY is not set."
+        return "Waiting to be deleted at VAPI."
 
     @admin.display(description="Ours and VAPI's")
     def analysis_comparison(self, call):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http.request import validate_host
 from django.urls import reverse
@@ -20,6 +20,8 @@ from django.utils.module_loading import import_string
 from apps.appointments.models import Service
 from apps.businesses.models import Business
 from apps.calls import analysis, vapi_sync
+from apps.calls.models import Call
+from apps.calls.privacy import vapi_deletion
 from apps.calls.vapi_api import VapiApiError, VapiClient
 from apps.core import health
 from apps.core.phones import InvalidPhoneError, normalize_phone
@@ -283,6 +285,28 @@ def check_vapi_api(*, offline: bool = False) -> Check:
     )
 
 
+def check_vapi_deletions() -> Check | None:
+    """Erased calls VAPI still holds; None when there are none to speak of."""
+    name = "VAPI copies of erased calls"
+    reasons = vapi_deletion.deletion_reasons()
+    try:
+        waiting = Call.objects.awaiting_vapi_deletion(reasons).count()
+    except DatabaseError:
+        return None  # unmigrated: check_migrations says so
+    if not waiting:
+        return None
+    calls = "erased" if len(reasons) == 1 else "erased or purged"
+    if not vapi_deletion.is_configured():
+        return warned(
+            name,
+            f"VAPI still holds the recording and transcript of {waiting} {calls} "
+            "call(s): without VAPI_API_KEY they cannot be deleted there.",
+            "Set VAPI_API_KEY to the private API key from the VAPI dashboard; the "
+            "worker then deletes them within ten minutes.",
+        )
+    return passed(name, f"{waiting} {calls} call(s) being deleted at VAPI")
+
+
 # --- Businesses ---
 
 
@@ -397,6 +421,9 @@ def run_checks(*, offline: bool = False) -> list[Check]:
     checks.append(api_check)
     if not checks[0].ok:
         return checks  # every business check needs the database
+    deletions = check_vapi_deletions()
+    if deletions is not None:
+        checks.append(deletions)
     return checks + _check_businesses(use_api=api_check.ok and not offline)
 
 

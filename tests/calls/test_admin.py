@@ -97,6 +97,51 @@ def test_an_erased_call_says_the_caller_asked(admin_client, reported_call):
     assert "retention policy" not in page
 
 
+def _call_page(admin_client, call) -> str:
+    url = reverse("admin:calls_call_change", args=[call.pk])
+    return admin_client.get(url).content.decode()
+
+
+def test_an_erased_call_says_when_vapi_deleted_its_copy(admin_client, reported_call):
+    _purged(reported_call, Call.PurgeReason.ERASURE)
+    Call.objects.filter(pk=reported_call.pk).update(
+        vapi_deleted_at=PURGED_ON + dt.timedelta(days=1)
+    )
+
+    page = _call_page(admin_client, reported_call)
+
+    assert "Deleted at VAPI on March 13, 2025." in page
+    assert "Waiting to be deleted at VAPI" not in page
+
+
+@pytest.mark.parametrize(
+    ("key", "notice"),
+    [
+        ("vapi-key", "Waiting to be deleted at VAPI."),
+        ("", "Waiting to be deleted at VAPI: VAPI_API_KEY is not set."),
+    ],
+)
+def test_an_erased_call_vapi_still_holds_says_it_is_waiting(
+    admin_client, reported_call, settings, key, notice
+):
+    settings.VAPI_API_KEY = key
+    _purged(reported_call, Call.PurgeReason.ERASURE)
+
+    assert notice in _call_page(admin_client, reported_call)
+
+
+@pytest.mark.parametrize(("enabled", "shown"), [(False, False), (True, True)])
+def test_a_purged_call_mentions_vapi_only_when_purged_calls_are_deleted_there(
+    admin_client, reported_call, settings, enabled, shown
+):
+    settings.VAPI_DELETE_PURGED_CALLS = enabled
+    _purged(reported_call, Call.PurgeReason.RETENTION)
+
+    assert (
+        "Waiting to be deleted at VAPI" in _call_page(admin_client, reported_call)
+    ) is shown
+
+
 def test_a_call_never_purged_shows_no_notice(admin_client):
     call = CallFactory(transcript="")
     page = admin_client.get(

@@ -1,7 +1,9 @@
 import pytest
 import respx
+from django.utils import timezone
 
 from apps.calls import diagnostics
+from apps.calls.models import Call
 from apps.calls.vapi_api import VapiClient
 from apps.demo.services import seed_demo_business
 from tests.appointments.factories import ProviderFactory, ServiceFactory
@@ -10,6 +12,7 @@ from tests.businesses.factories import (
     OpeningHoursFactory,
     VapiPhoneNumberFactory,
 )
+from tests.calls.factories import CallFactory
 from tests.calls.payloads import vapi_api
 from tests.calls.payloads.vapi_api import (
     API_URL,
@@ -320,6 +323,59 @@ def test_an_accepted_api_key_passes(vapi_api_settings):
 
     assert check.ok is True
     assert route.calls.last.request.url.params["limit"] == "1"
+
+
+def _erased_call(**fields):
+    return CallFactory(
+        purged_at=timezone.now(), purge_reason=Call.PurgeReason.ERASURE, **fields
+    )
+
+
+def test_erased_calls_vapi_keeps_without_a_key_are_a_warning_with_the_fix(settings):
+    settings.VAPI_API_KEY = ""
+    settings.VAPI_DELETE_PURGED_CALLS = False
+    _erased_call()
+    _erased_call(vapi_deleted_at=timezone.now())
+
+    check = diagnostics.check_vapi_deletions()
+
+    assert (check.ok, check.warning) == (True, True)
+    assert check.problem == (
+        "VAPI still holds the recording and transcript of 1 erased call(s): "
+        "without VAPI_API_KEY they cannot be deleted there."
+    )
+    assert "Set VAPI_API_KEY" in check.fix
+
+
+def test_erased_calls_waiting_with_a_key_pass(vapi_api_settings):
+    vapi_api_settings.VAPI_DELETE_PURGED_CALLS = True
+    _erased_call()
+    CallFactory(purged_at=timezone.now(), purge_reason=Call.PurgeReason.RETENTION)
+
+    check = diagnostics.check_vapi_deletions()
+
+    assert (check.ok, check.warning) == (True, False)
+    assert check.detail == "2 erased or purged call(s) being deleted at VAPI"
+
+
+def test_no_erased_call_waiting_adds_no_check(settings):
+    settings.VAPI_API_KEY = ""
+    settings.VAPI_DELETE_PURGED_CALLS = False
+    CallFactory(purged_at=timezone.now(), purge_reason=Call.PurgeReason.RETENTION)
+
+    assert diagnostics.check_vapi_deletions() is None
+    assert "VAPI copies of erased calls" not in by_name(
+        diagnostics.run_checks(offline=True)
+    )
+
+
+def test_the_doctor_run_includes_erased_calls_vapi_keeps(settings):
+    settings.VAPI_API_KEY = ""
+    _erased_call()
+
+    checks = by_name(diagnostics.run_checks(offline=True))
+
+    assert checks["VAPI copies of erased calls"].warning
 
 
 # --- Businesses ---
