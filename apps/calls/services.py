@@ -18,6 +18,7 @@ from apps.businesses.models import Business, VapiPhoneNumber
 from apps.calls import assistant, post_call, vapi
 from apps.calls.models import Call, WebhookEvent
 from apps.calls.privacy import vapi_deletion
+from apps.calls.privacy.retention import PURGED
 from apps.core.logging import vapi_call_context
 from apps.core.phones import InvalidPhoneError, normalize_phone
 from apps.core.transactions import savepoint_if_nested
@@ -246,12 +247,18 @@ def _finish(
     response: dict[str, Any],
     error: str = "",
 ) -> None:
+    fields = {}
+    if call is not None and call.purged_at:
+        # A message arriving after its call was purged or its caller erased: keep
+        # no copy of the conversation and number it carries.
+        fields["payload"] = PURGED
     WebhookEvent.objects.filter(pk=event.pk).update(
         status=status,
         call=call,
         response=response,
         error=error,
         processed_at=timezone.now(),
+        **fields,
     )
 
 

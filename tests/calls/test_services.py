@@ -7,6 +7,7 @@ from django.db import connection
 from apps.calls import services, vapi
 from apps.calls.models import Call, ToolInvocation, WebhookEvent
 from apps.calls.privacy.erasure import erase_caller
+from apps.calls.privacy.retention import PURGED
 from apps.leads.models import Lead
 from tests.businesses.factories import BusinessFactory, VapiPhoneNumberFactory
 from tests.calls.payloads import (
@@ -358,6 +359,8 @@ def test_a_report_arriving_after_the_caller_was_erased_brings_nothing_back(salon
     assert call.recording_url == "" and call.vapi_summary == ""
     assert call.analysis_status != Call.AnalysisStatus.PENDING
     assert Lead.objects.count() == leads_before
+    (late,) = WebhookEvent.objects.filter(type=vapi.END_OF_CALL_REPORT)
+    assert late.payload == PURGED
 
 
 @pytest.mark.parametrize(
