@@ -24,6 +24,7 @@ from apps.appointments.models import Service
 from apps.calls import alerts, analysis
 from apps.calls.analysis import AnalysisError, CallAnalysis
 from apps.calls.models import Call
+from apps.core.doorbell import ring
 from apps.leads import services as lead_services
 
 logger = logging.getLogger(__name__)
@@ -44,23 +45,10 @@ class Outcome:
 
 
 def enqueue_analysis(call_id: int) -> bool:
-    """Ring the analysis worker for one call. Never raises: False if the broker is down.
-
-    Publishing fails fast (CELERY_TASK_PUBLISH_RETRY_POLICY); the call stays PENDING
-    and the sweep rings again.
-    """
+    """Ring the analysis worker for one call; the call stays PENDING until analysed."""
     from apps.calls import tasks  # tasks imports this module
 
-    try:
-        tasks.analyze_call.delay(call_id)
-    except Exception:  # any broker/transport failure; the row is the source of truth
-        logger.warning(
-            "Could not enqueue analysis of call %s; the sweep will retry",
-            call_id,
-            exc_info=True,
-        )
-        return False
-    return True
+    return ring(tasks.analyze_call, call_id, what="analysis of call")
 
 
 def request_reanalysis(

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core.doorbell import ring
 from apps.core.phones import InvalidPhoneError, format_phone, normalize_phone
 from apps.notifications import channels, rendering
 from apps.notifications.models import Notification
@@ -223,14 +224,7 @@ def enqueue_delivery(notification_id: int) -> None:
     """Best effort: if the broker is down the row stays QUEUED and the sweep rings again."""
     from apps.notifications import tasks  # tasks imports this module
 
-    try:
-        tasks.deliver_notification.delay(notification_id)
-    except Exception:  # any broker/transport failure; the row is the source of truth
-        logger.warning(
-            "Could not enqueue notification %s; the sweep will retry",
-            notification_id,
-            exc_info=True,
-        )
+    ring(tasks.deliver_notification, notification_id, what="notification")
 
 
 def requeue_notifications(notifications) -> int:

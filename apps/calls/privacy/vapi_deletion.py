@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from apps.calls.models import Call
 from apps.calls.vapi_api import VapiApiError, VapiClient
+from apps.core.doorbell import ring
 from apps.core.logging import vapi_call_context
 
 logger = logging.getLogger(__name__)
@@ -50,19 +51,10 @@ def is_awaiting_vapi_deletion(call: Call) -> bool:
 
 
 def enqueue_vapi_deletion(call_id: int) -> bool:
-    """Ring the worker to delete one call at VAPI. Never raises: False if the broker is down."""
+    """Ring the worker to delete one call at VAPI (see apps.core.doorbell)."""
     from apps.calls import tasks  # tasks imports this module
 
-    try:
-        tasks.delete_vapi_call_data.delay(call_id)
-    except Exception:  # any broker/transport failure; the row is the source of truth
-        logger.warning(
-            "Could not enqueue deletion of call %s at VAPI; the sweep will retry",
-            call_id,
-            exc_info=True,
-        )
-        return False
-    return True
+    return ring(tasks.delete_vapi_call_data, call_id, what="deletion at VAPI of call")
 
 
 def held_at_vapi(call_ids: list[int]) -> QuerySet[Call]:
