@@ -23,6 +23,7 @@ from tests.calls.payloads import (
     load_payload,
     payload_bytes,
 )
+from tests.calls.roxy import NOW, build_salon, freeze_time
 
 pytestmark = pytest.mark.django_db
 
@@ -406,6 +407,23 @@ def test_tool_calls_cost_a_few_queries_around_the_tools(
         response = post(raw)
 
     assert len(response.json()["results"]) == tool_calls
+
+
+@pytest.mark.django_db(transaction=True)  # outside a test transaction, as in production
+def test_an_availability_check_is_eight_statements_and_no_transaction(
+    post, monkeypatch, django_assert_max_num_queries
+):
+    build_salon()
+    freeze_time(monkeypatch, NOW)
+    post(payload_bytes("02-status-update-in-progress"))
+
+    with django_assert_max_num_queries(8) as captured:
+        response = post(payload_bytes("04-tool-calls-check-availability"))
+
+    assert response.json()["results"][0]["result"].startswith("Openings for")
+    # The raw event, the call, four reads, the outcome, the answer: no savepoints.
+    statements = [query["sql"].split()[0] for query in captured.captured_queries]
+    assert "SAVEPOINT" not in statements
 
 
 def test_a_redelivery_costs_a_failed_insert_and_a_read(
