@@ -140,11 +140,11 @@ def notify_staff(
         rendering.SMS: business.notification_phone_list,
     }
     allowed = rendering.KIND_CHANNELS.get(kind, frozenset())
+    uid = _invite_uid(appointment, dedupe_key)
     queued = []
     for channel in channels:
         if channel not in allowed or not recipients[channel]:
             continue
-        uid = _invite_uid(appointment, dedupe_key)
         message = _render(business, kind, channel, context, uid)
         queued += [
             _queue_rendered(
