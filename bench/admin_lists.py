@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
-    call_command("seed_demo", "--leads", str(args.leads))
+    call_command("seed_demo", "--leads", str(args.leads), "--password", "bench-demo")
     say(f"Seeded in {time.perf_counter() - started:.0f} s.")
     rows = [_measure(name, url, args.repeat) for name, url in PAGES]
     _say(rows, args.leads)

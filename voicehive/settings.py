@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.calls",
     "apps.appointments",
     "apps.notifications",
+    "apps.staff",
     "apps.demo",
     "apps.dashboard",
 ]

@@ -19,6 +19,8 @@ urlpatterns = [
         name="schema",
     ),
     path("healthz/", healthz, name="healthz"),
+    # Invited staff set their password here (links from the invite email).
+    path("staff/", include("apps.staff.urls")),
     # Email delivery events from the ESP: /webhooks/anymail/<esp>/tracking/
     path("webhooks/anymail/", include("anymail.urls")),
 ]

@@ -13,7 +13,7 @@ from apps.appointments.models import (
     Service,
     TimeOff,
 )
-from apps.businesses.tenancy import TenantScopedAdmin
+from apps.businesses.tenancy import TenantScopedAdmin, TenantTabularInline
 
 
 @admin.register(Service)
@@ -31,12 +31,12 @@ class ServiceAdmin(TenantScopedAdmin):
     search_fields = ("name",)
 
 
-class ProviderHoursInline(admin.TabularInline):
+class ProviderHoursInline(TenantTabularInline):
     model = ProviderHours
     extra = 0
 
 
-class TimeOffInline(admin.TabularInline):
+class TimeOffInline(TenantTabularInline):
     model = TimeOff
     extra = 0
 
@@ -101,17 +101,10 @@ class AppointmentForm(forms.ModelForm):
         fields = ("business", "service", "provider", "lead", "start_at", "notes")
 
     def clean(self):
+        # The admin's tenancy form checks first that the service, provider and lead
+        # are the business's own.
         cleaned = super().clean()
-        business, service, provider = (
-            cleaned.get(k) for k in ("business", "service", "provider")
-        )
-        lead = cleaned.get("lead")
-        if business and service and service.business_id != business.pk:
-            self.add_error("service", "This service belongs to another business.")
-        if business and provider and provider.business_id != business.pk:
-            self.add_error("provider", "This provider works for another business.")
-        if business and lead and lead.business_id != business.pk:
-            self.add_error("lead", "This lead belongs to another business.")
+        service, provider = cleaned.get("service"), cleaned.get("provider")
         if self.errors or not (service and provider and cleaned.get("start_at")):
             return cleaned
         # End and blocked time follow from the service; set them before the model's
@@ -134,7 +127,7 @@ class AppointmentAdmin(TenantScopedAdmin):
     form = AppointmentForm
     list_display = ("start_at", "end_at", "service", "provider", "lead", "status")
     list_filter = (WhenFilter, "status", "provider", "service", "business")
-    list_select_related = ("service", "provider", "lead")
+    list_select_related = ("business", "service", "provider", "lead")
     search_fields = ("lead__name", "lead__phone", "notes")
     date_hierarchy = "start_at"
     ordering = ("start_at",)

@@ -100,7 +100,8 @@ class TimeOff(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.provider} off {self.starts_at:%Y-%m-%d %H:%M}"
+        local = self.starts_at.astimezone(self.provider.business.tzinfo)
+        return f"{self.provider} off {local:%Y-%m-%d %H:%M}"
 
 
 class AppointmentQuerySet(models.QuerySet):
@@ -191,7 +192,9 @@ class Appointment(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.service} with {self.provider} at {self.start_at:%Y-%m-%d %H:%M}"
+        # Staff read it (page titles, links) as the business's wall-clock time.
+        local = self.start_at.astimezone(self.business.tzinfo)
+        return f"{self.service} with {self.provider} at {local:%Y-%m-%d %H:%M}"
 
     @property
     def is_active(self) -> bool:

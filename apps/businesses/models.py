@@ -142,6 +142,8 @@ class Membership(TimeStampedModel):
     )
 
     class Meta:
+        verbose_name = "staff member"
+        verbose_name_plural = "staff"
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "business"], name="unique_membership"

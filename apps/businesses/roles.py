@@ -1,62 +1,58 @@
-"""The two staff groups that ship with VoiceHive, and what each may do in the admin."""
+"""What each staff role may do to a business's rows: the one table the admin asks.
 
-from django.apps import apps as django_apps
-from django.contrib.auth.management import create_permissions
-from django.contrib.auth.models import Group, Permission
+A role is held per business (a `Membership`), so what a user may do to a row is what
+their role *in that row's business* grants here. Nothing is read from Django's global
+permissions or groups: a manager at one business who is front desk at another is a
+manager there and front desk here.
+"""
 
-FRONT_DESK = "Front desk"
-MANAGER = "Manager"
+from apps.businesses.models import Membership
 
-# app_label.model -> the actions a front-desk member may take on it.
-FRONT_DESK_PERMISSIONS = {
-    "leads.lead": ("view", "add", "change"),
-    "leads.callbackrequest": ("view", "change"),
-    "calls.call": ("view", "change"),
-    "calls.toolinvocation": ("view",),
-    "appointments.appointment": ("view", "add", "change"),
-    "appointments.service": ("view",),
-    "appointments.provider": ("view",),
-    "notifications.notification": ("view", "change"),
-    "businesses.business": ("view",),
+Role = Membership.Role
+
+VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
+EVERYTHING = frozenset({VIEW, ADD, CHANGE, DELETE})
+
+# app_label.model -> what a front-desk member may do to it at their business.
+FRONT_DESK_GRANTS = {
+    "leads.lead": frozenset({VIEW, ADD, CHANGE}),
+    "leads.callbackrequest": frozenset({VIEW, CHANGE}),
+    "calls.call": frozenset({VIEW, CHANGE}),
+    "calls.toolinvocation": frozenset({VIEW}),
+    "appointments.appointment": frozenset({VIEW, ADD, CHANGE}),
+    "appointments.service": frozenset({VIEW}),
+    "appointments.provider": frozenset({VIEW}),
+    "notifications.notification": frozenset({VIEW, CHANGE}),
+    "businesses.business": frozenset({VIEW}),
 }
 # Managers also run the business: its settings, services, providers, hours and staff.
-MANAGER_PERMISSIONS = {
-    **FRONT_DESK_PERMISSIONS,
-    "leads.lead": ("view", "add", "change", "delete"),
-    "appointments.appointment": ("view", "add", "change", "delete"),
-    "appointments.service": ("view", "add", "change", "delete"),
-    "appointments.provider": ("view", "add", "change", "delete"),
-    "appointments.providerhours": ("view", "add", "change", "delete"),
-    "appointments.timeoff": ("view", "add", "change", "delete"),
-    "businesses.business": ("view", "change"),
-    "businesses.openinghours": ("view", "add", "change", "delete"),
-    "businesses.closure": ("view", "add", "change", "delete"),
-    "businesses.vapiphonenumber": ("view",),
-    "businesses.membership": ("view", "add", "change", "delete"),
-    "calls.webhookevent": ("view", "change"),
+MANAGER_GRANTS = {
+    **FRONT_DESK_GRANTS,
+    "leads.lead": EVERYTHING,
+    "leads.callbackrequest": EVERYTHING,
+    "appointments.appointment": EVERYTHING,
+    "appointments.service": EVERYTHING,
+    "appointments.provider": EVERYTHING,
+    "appointments.providerhours": EVERYTHING,
+    "appointments.timeoff": EVERYTHING,
+    "businesses.business": frozenset({VIEW, CHANGE}),
+    "businesses.openinghours": EVERYTHING,
+    "businesses.closure": EVERYTHING,
+    "businesses.vapiphonenumber": frozenset({VIEW}),
+    "businesses.membership": EVERYTHING,
+    "calls.webhookevent": frozenset({VIEW, CHANGE}),
 }
-GROUPS = {FRONT_DESK: FRONT_DESK_PERMISSIONS, MANAGER: MANAGER_PERMISSIONS}
+GRANTS = {Role.FRONT_DESK: FRONT_DESK_GRANTS, Role.MANAGER: MANAGER_GRANTS}
+# A role may hand out only roles up to its own rank.
+RANK = {Role.FRONT_DESK: 1, Role.MANAGER: 2}
 
 
-def ensure_staff_groups() -> dict[str, Group]:
-    """Create or update the staff groups to hold exactly their permissions. Idempotent."""
-    for app_config in django_apps.get_app_configs():
-        create_permissions(app_config, verbosity=0)  # a no-op for ones that exist
-    groups = {}
-    for name, grants in GROUPS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.set(_permissions(grants))
-        groups[name] = group
-    return groups
+def allows(role: str | None, label: str, action: str) -> bool:
+    """Whether `role` may take `action` on rows of model `label` in its business."""
+    return action in GRANTS.get(role, {}).get(label, ())
 
 
-def _permissions(grants: dict[str, tuple[str, ...]]) -> list[Permission]:
-    wanted = {
-        (label.split(".")[0], f"{action}_{label.split('.')[1]}")
-        for label, actions in grants.items()
-        for action in actions
-    }
-    candidates = Permission.objects.filter(
-        content_type__app_label__in={app for app, _ in wanted}
-    ).select_related("content_type")
-    return [p for p in candidates if (p.content_type.app_label, p.codename) in wanted]
+def grantable_by(role: str | None) -> list[str]:
+    """The roles someone holding `role` may give others, lowest first."""
+    rank = RANK.get(role, 0)
+    return [r for r in Role.values if RANK[r] <= rank]

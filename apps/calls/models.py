@@ -161,6 +161,9 @@ class Call(TimeStampedModel):
 class WebhookEvent(models.Model):
     """One VAPI server message exactly as received, stored before anything else happens."""
 
+    # Events belong to the business of their call (staff never see one without a call).
+    tenant_path = "call__business"
+
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
         PROCESSED = "processed", "Processed"

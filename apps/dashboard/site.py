@@ -1,8 +1,12 @@
 """The staff admin site: VoiceHive branding and a dashboard on the index page."""
 
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.views import shortcut
+from django.http import Http404
+from django.urls import path
 
-from apps.businesses.tenancy import businesses_for
+from apps.businesses.tenancy import access_for, businesses_for
 from apps.dashboard import metrics
 
 
@@ -18,3 +22,26 @@ class VoiceHiveAdminSite(admin.AdminSite):
             "dashboard": metrics.dashboard(businesses),
         }
         return super().index(request, extra_context)
+
+    def get_urls(self):
+        # Django's "view on site" shortcut looks any row up by id, so whether a 404
+        # says "no such row" or "no page for it" would tell staff another business's
+        # rows exist. Only rows the user's own admin pages show get that far.
+        scoped = path(
+            "r/<int:content_type_id>/<path:object_id>/",
+            self.admin_view(self.view_on_site),
+            name="view_on_site",
+        )
+        return [scoped, *super().get_urls()]
+
+    def view_on_site(self, request, content_type_id, object_id):
+        if not access_for(request.user).is_operator:
+            content_type = ContentType.objects.filter(pk=content_type_id).first()
+            model = content_type.model_class() if content_type else None
+            model_admin = self._registry.get(model)
+            if (
+                model_admin is None
+                or not model_admin.get_queryset(request).filter(pk=object_id).exists()
+            ):
+                raise Http404("No such object.")
+        return shortcut(request, content_type_id, object_id)

@@ -1,14 +1,14 @@
-import datetime as dt
-
 from django.contrib import admin, messages
-from django.db.models import OuterRef, Subquery
+from django.contrib.admin import helpers
+from django.db.models import Count, OuterRef, Subquery
 from django.http import HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.appointments.models import Appointment
-from apps.businesses.tenancy import TenantScopedAdmin
+from apps.businesses.tenancy import TenantScopedAdmin, TenantTabularInline
 from apps.calls import post_call
 from apps.calls.models import Call
 from apps.core.phones import InvalidPhoneError, format_phone, normalize_phone
@@ -37,7 +37,7 @@ class ScoreBandFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(TenantTabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
@@ -99,6 +99,10 @@ class LeadAdmin(TenantScopedAdmin):
     search_fields = ("name", "email", "phone")
     date_hierarchy = "created_at"
     list_per_page = 50
+    business_times = {
+        "last_call": "last_call_at",
+        "next_appointment": "next_appointment_at",
+    }
     show_full_result_count = (
         False  # an exact count of 100,000 rows costs more than the page
     )
@@ -149,11 +153,11 @@ class LeadAdmin(TenantScopedAdmin):
 
     @admin.display(description="Last call", ordering="last_call_at")
     def last_call(self, lead):
-        return _when(lead.last_call_at)
+        return lead.last_call_at
 
     @admin.display(description="Next appointment", ordering="next_appointment_at")
     def next_appointment(self, lead):
-        return _when(lead.next_appointment_at)
+        return lead.next_appointment_at
 
     @admin.action(description="Move to: contacted")
     def mark_contacted(self, request, queryset):
@@ -177,7 +181,7 @@ class LeadAdmin(TenantScopedAdmin):
             request, f"Moved {moved} lead(s) to {Lead.Status(status).label}."
         )
 
-    @admin.action(description="Export selected leads as CSV")
+    @admin.action(description="Export selected leads as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -185,16 +189,43 @@ class LeadAdmin(TenantScopedAdmin):
         csv_format.write_leads(queryset.order_by("created_at").iterator(), response)
         return response
 
-    @admin.action(description="Merge selected duplicates into the oldest")
+    @admin.action(
+        description="Merge selected duplicates into the oldest",
+        permissions=("delete",),
+    )
     def merge_duplicates(self, request, queryset):
-        leads = list(queryset.order_by("created_at"))
+        """Show what the merge keeps and deletes; merge once that page is confirmed."""
+        leads = list(
+            queryset.annotate(
+                call_count=Count("calls", distinct=True),
+                appointment_count=Count("appointments", distinct=True),
+                callback_count=Count("callback_requests", distinct=True),
+            ).order_by("created_at", "pk")
+        )
         if len(leads) < 2 or len({lead.business_id for lead in leads}) > 1:
             self.message_user(
                 request,
                 "Select two or more leads of the same business to merge.",
                 level=messages.WARNING,
             )
-            return
+            return None
+        if not request.POST.get("post"):
+            request.current_app = self.admin_site.name
+            return TemplateResponse(
+                request,
+                "admin/leads/lead/merge_duplicates_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Merge duplicate leads",
+                    "subtitle": None,
+                    "opts": self.opts,
+                    "media": self.media,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                    "survivor": leads[0],
+                    "duplicates": leads[1:],
+                    "rows": [(lead, self.phone_display(lead)) for lead in leads],
+                },
+            )
         survivor = lead_services.merge_leads(leads[0], duplicates=leads[1:])
         url = reverse("admin:leads_lead_change", args=[survivor.pk])
         self.message_user(
@@ -219,10 +250,6 @@ class LeadAdmin(TenantScopedAdmin):
         )
         queued = post_call.request_reanalysis(Call.objects.filter(pk__in=call_ids))
         self.message_user(request, f"Queued {queued} call(s) for analysis.")
-
-
-def _when(moment: dt.datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%b %d, %Y %H:%M") if moment else "—"
 
 
 @admin.register(CallbackRequest)

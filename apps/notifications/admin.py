@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from apps.businesses.tenancy import TenantScopedAdmin
 from apps.notifications import services
-from apps.notifications.models import Notification
+from apps.notifications.models import CREDENTIAL_KINDS, Notification
 
 
 @admin.register(Notification)
@@ -38,7 +38,13 @@ class NotificationAdmin(TenantScopedAdmin):
     actions = ("resend_notifications",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("body", "html_body", "attachments")
+        queryset = (
+            super().get_queryset(request).defer("body", "html_body", "attachments")
+        )
+        if not request.user.is_superuser:
+            # A set-password link would let whoever reads it become the recipient.
+            queryset = queryset.exclude(kind__in=CREDENTIAL_KINDS)
+        return queryset
 
     def has_add_permission(self, request):
         return False  # notifications are created by services only

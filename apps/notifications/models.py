@@ -6,6 +6,11 @@ from django.db import models
 
 from apps.core.models import TimeStampedModel
 
+STAFF_INVITE = "staff_invite"
+# Kinds whose message carries a credential (a set-password link that signs its holder
+# in as the recipient): the admin shows these rows to superusers only.
+CREDENTIAL_KINDS = (STAFF_INVITE,)
+
 
 class NotificationQuerySet(models.QuerySet):
     def queued(self):

@@ -15,10 +15,12 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from apps.notifications.models import STAFF_INVITE
+
 EMAIL = "email"
 SMS = "sms"
 
-# Which channels each kind may use. Staff alerts first, then messages to callers.
+# Which channels each kind may use: staff alerts, messages to callers, then accounts.
 KIND_CHANNELS: dict[str, frozenset[str]] = {
     "new_lead": frozenset({EMAIL, SMS}),
     "new_booking": frozenset({EMAIL, SMS}),
@@ -32,6 +34,7 @@ KIND_CHANNELS: dict[str, frozenset[str]] = {
     "reschedule_notice": frozenset({EMAIL, SMS}),
     "cancellation_notice": frozenset({EMAIL, SMS}),
     "appointment_reminder": frozenset({EMAIL, SMS}),
+    STAFF_INVITE: frozenset({EMAIL}),
 }
 STAFF_KINDS = frozenset(
     {
@@ -45,7 +48,9 @@ STAFF_KINDS = frozenset(
         "daily_digest",
     }
 )
-CALLER_KINDS = frozenset(KIND_CHANNELS) - STAFF_KINDS
+# Messages about a person's own account, not about the business's day.
+ACCOUNT_KINDS = frozenset({STAFF_INVITE})
+CALLER_KINDS = frozenset(KIND_CHANNELS) - STAFF_KINDS - ACCOUNT_KINDS
 # Caller emails that carry a calendar invite. All share the appointment's UID, so a
 # reschedule's invite moves the event and a cancellation's takes it off the calendar.
 INVITE_KINDS = frozenset(

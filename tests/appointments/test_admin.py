@@ -80,7 +80,7 @@ def test_the_form_refuses_a_provider_of_another_business(admin_client, salon):
         reverse("admin:appointments_appointment_add"),
         _form(business, service, stranger, _tomorrow_at(10)),
     )
-    assert "This provider works for another business." in response.content.decode()
+    assert "This provider belongs to another business." in response.content.decode()
 
 
 def test_moving_an_appointment_reschedules_it(admin_client, salon):

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.test import RequestFactory
 
 from apps.appointments.models import Appointment
@@ -50,8 +51,12 @@ def test_scope_to_user_follows_an_explicit_path(two_tenants):
     own = WebhookEventFactory(call=CallFactory(business=mine))
     WebhookEventFactory(call=CallFactory(business=theirs))
     WebhookEventFactory(call=None)  # unknown number: superusers only
-    scoped = scope_to_user(WebhookEvent.objects.all(), user, path="call__business")
-    assert list(scoped) == [own]
+    assert list(scope_to_user(WebhookEvent.objects.all(), user)) == [own]
+
+
+def test_scope_to_user_shows_nothing_of_a_model_without_a_business(two_tenants):
+    user, _, _ = two_tenants
+    assert not scope_to_user(get_user_model().objects.all(), user).exists()
 
 
 def test_foreign_key_choices_are_scoped(two_tenants):

@@ -59,6 +59,23 @@ def test_call_page_reads_as_a_conversation_with_tools_recording_and_both_analyse
     assert "Dana Whitfield called Maison Belle" in page  # VAPI's
 
 
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", " JavaScript:alert(1)", "data:audio/wav;base64,AA"]
+)
+def test_call_page_never_renders_a_recording_url_that_is_not_http(
+    admin_client, reported_call, url
+):
+    # Planted directly: rows from before the webhook checked schemes, or by hand.
+    Call.objects.filter(pk=reported_call.pk).update(recording_url=url)
+
+    page = _call_page(admin_client, reported_call)
+
+    assert "No recording." in page
+    assert "<audio" not in page
+    assert url.strip() not in page
+
+
+# Late on March 11 in the business's zone (America/Chicago), which is what staff read.
 PURGED_ON = dt.datetime(2025, 3, 12, 3, 30, tzinfo=dt.UTC)
 
 
@@ -81,7 +98,7 @@ def test_a_purged_call_says_when_and_why_its_conversation_is_gone(
         reverse("admin:calls_call_change", args=[reported_call.pk])
     ).content.decode()
     assert (
-        "Purged on March 12, 2025 under the business&#x27;s retention policy." in page
+        "Purged on March 11, 2025 under the business&#x27;s retention policy." in page
     )
     assert "<audio" not in page
     assert "No transcript was recorded" not in page
@@ -93,7 +110,7 @@ def test_an_erased_call_says_the_caller_asked(admin_client, reported_call):
     page = admin_client.get(
         reverse("admin:calls_call_change", args=[reported_call.pk])
     ).content.decode()
-    assert "Erased on March 12, 2025 at the caller&#x27;s request." in page
+    assert "Erased on March 11, 2025 at the caller&#x27;s request." in page
     assert "retention policy" not in page
 
 
@@ -110,7 +127,7 @@ def test_an_erased_call_says_when_vapi_deleted_its_copy(admin_client, reported_c
 
     page = _call_page(admin_client, reported_call)
 
-    assert "Deleted at VAPI on March 13, 2025." in page
+    assert "Deleted at VAPI on March 12, 2025." in page
     assert "Waiting to be deleted at VAPI" not in page
 
 

@@ -116,7 +116,11 @@ def test_merge_action_moves_calls_and_appointments_to_the_oldest_lead(admin_clie
     visit = AppointmentFactory(business=oldest.business, lead=duplicate)
     admin_client.post(
         reverse("admin:leads_lead_changelist"),
-        {"action": "merge_duplicates", "_selected_action": [oldest.pk, duplicate.pk]},
+        {
+            "action": "merge_duplicates",
+            "_selected_action": [oldest.pk, duplicate.pk],
+            "post": "yes",  # the confirmation page's answer
+        },
     )
     assert not Lead.objects.filter(pk=duplicate.pk).exists()
     oldest.refresh_from_db()
