@@ -13,6 +13,7 @@ from apps.calls import services as call_services
 from apps.calls.models import Call, ToolInvocation, WebhookEvent
 from apps.calls.privacy import vapi_deletion
 from apps.calls.transcripts import conversation_turns
+from apps.core.links import is_web_url
 from apps.core.phones import format_phone
 
 # What VAPI reported is the record of the call: staff read it, never edit it.
@@ -179,7 +180,9 @@ class CallAdmin(TenantScopedAdmin):
 
     @admin.display(description="Recording")
     def recording(self, call):
-        if not call.recording_url:
+        # Checked again where it becomes a link: rows stored before the webhook
+        # checked schemes, or written by hand, may hold a javascript: URL.
+        if not is_web_url(call.recording_url):
             return "No recording."
         return format_html(
             '<audio controls preload="none" src="{}"></audio> <a href="{}">Download</a>',
@@ -209,7 +212,6 @@ class CallAdmin(TenantScopedAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(TenantScopedAdmin):
-    tenant_path = "call__business"
     list_display = ("received_at", "type", "vapi_call_id", "status", "short_error")
     list_filter = ("status", "type")
     search_fields = ("vapi_call_id", "dedupe_key")

@@ -19,6 +19,7 @@ from apps.calls import assistant, post_call, vapi
 from apps.calls.models import Call, WebhookEvent
 from apps.calls.privacy import vapi_deletion
 from apps.calls.privacy.retention import PURGED
+from apps.core.links import is_web_url
 from apps.core.logging import vapi_call_context
 from apps.core.phones import InvalidPhoneError, normalize_phone
 from apps.core.transactions import savepoint_if_nested
@@ -421,8 +422,10 @@ def _apply_end_of_call_report(call: Call, message: vapi.VapiMessage) -> list[str
     reported |= {
         "transcript": report.transcript,
         "messages": report.messages,
-        "recording_url": _storable_url(report.recording_url),
-        "stereo_recording_url": _storable_url(report.stereo_recording_url),
+        "recording_url": _storable_url(report.recording_url, name="recording"),
+        "stereo_recording_url": _storable_url(
+            report.stereo_recording_url, name="stereo recording"
+        ),
         "vapi_summary": report.summary,
         "vapi_structured_data": report.structured_data,
         "vapi_success_evaluation": report.success_evaluation[:200],
@@ -499,9 +502,17 @@ def _storable_cost(cost: Decimal | None) -> Decimal | None:
     return cost.quantize(Decimal("0.0001"))
 
 
-def _storable_url(url: str) -> str:
+def _storable_url(url: str, *, name: str) -> str:
     # Truncating would store a broken link; the raw event keeps the original.
-    return url if len(url) <= _MAX_URL_LENGTH else ""
+    if len(url) > _MAX_URL_LENGTH:
+        return ""
+    if url and not is_web_url(url):
+        # Staff open it as a link and an audio source, so a javascript: or data:
+        # URL would run in the admin. The raw event keeps it; the URL itself may
+        # be a payload, so it stays out of the log.
+        logger.warning("The %s URL from VAPI is not http(s); not stored.", name)
+        return ""
+    return url
 
 
 CALL_UPDATES: dict[str, Callable[[Call, vapi.VapiMessage], list[str]]] = {

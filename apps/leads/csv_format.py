@@ -23,7 +23,9 @@ COLUMNS = (
 )
 # A file must carry at least one of these to say who each row is.
 IDENTIFYING_COLUMNS = ("name", "phone", "email")
-_FORMULA_STARTS = ("=", "+", "-", "@")
+# Spreadsheet apps run a cell starting with one of these as a formula (CSV
+# injection); OWASP adds tab and carriage return, which some strip before looking.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _TRUE = {"yes", "y", "true", "t", "1"}
 _FALSE = {"no", "n", "false", "f", "0"}
 
@@ -113,14 +115,14 @@ def _cell(value) -> str:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     text = str(value)
-    # Spreadsheet apps run cells starting with these as formulas (CSV injection).
     return f"'{text}" if text[:1] in _FORMULA_STARTS and not _is_phone(text) else text
 
 
 def _uncell(cell: str) -> str:
     text = cell.strip()
     if text[:1] == "'" and text[1:2] in _FORMULA_STARTS:
-        return text[1:]  # the quote _cell added to defuse a formula
+        # The quote _cell added to defuse a formula; stripped like any other cell.
+        return text[1:].strip()
     return text
 
 

@@ -20,11 +20,23 @@ def test_write_leads_writes_a_header_and_one_row_per_lead():
     assert rows[0]["has_sms_consent"] == "yes"
 
 
-@pytest.mark.parametrize("dangerous", ["=HYPERLINK(1)", "+cmd", "-2+3", "@SUM(A1)"])
+@pytest.mark.parametrize(
+    "dangerous",
+    ["=HYPERLINK(1)", "+cmd", "-2+3", "@SUM(A1)", "\t=1+2", "\r=1+2"],
+)
 def test_cells_that_spreadsheets_would_run_are_defused(dangerous):
     out = io.StringIO()
     csv_format.write_leads([LeadFactory(name=dangerous)], out)
-    assert f"'{dangerous}" in out.getvalue()
+    [row] = list(csv.reader(io.StringIO(out.getvalue())))[1:]
+    assert row[0] == f"'{dangerous}"
+
+
+@pytest.mark.parametrize("dangerous", ["\t=cmd|' /C calc'!A0", "\r@SUM(A1)"])
+def test_a_cell_defused_for_its_leading_tab_or_cr_reads_back_stripped(dangerous):
+    out = io.StringIO()
+    csv_format.write_leads([LeadFactory(notes=dangerous)], out)
+    [row] = _read(out.getvalue())
+    assert row.values["notes"] == dangerous.strip()
 
 
 def _read(text: str) -> list[csv_format.CsvRow]:

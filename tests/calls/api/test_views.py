@@ -358,6 +358,23 @@ def test_a_nul_character_is_stored_without_it(post, salon):
     assert Call.objects.get().transcript == "AI: hi there"
 
 
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,<b>x</b>"])
+def test_a_recording_url_that_is_not_http_is_not_stored(post, salon, caplog, url):
+    raw = load_payload("11-end-of-call-report")
+    artifact = raw["message"]["artifact"]
+    artifact["recordingUrl"] = artifact["stereoRecordingUrl"] = url
+
+    response = post(raw)
+
+    assert response.status_code == 200
+    call = Call.objects.get()
+    assert (call.recording_url, call.stereo_recording_url) == ("", "")
+    assert call.transcript  # the rest of the report is kept
+    assert WebhookEvent.objects.get().payload == raw
+    assert "recording URL from VAPI is not http(s)" in caplog.text
+    assert url not in caplog.text
+
+
 def test_the_view_runs_outside_atomic_requests():
     assert "default" in resolve(URL).func._non_atomic_requests
 
