@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.appointments import services as appointment_services
 from apps.appointments.models import Appointment, Provider, ProviderHours, Service
+from apps.businesses import services as business_services
 from apps.businesses.models import (
     Business,
     Closure,
@@ -25,6 +26,8 @@ from apps.leads.models import Lead
 
 DEMO_SLUG = "maison-belle"
 DEMO_USERNAME = "demo"
+# Published in the README, so only for local demos (seed_demo guards it outside DEBUG).
+DEMO_PASSWORD = "roxy-demo"
 # The VAPI phone number id used by the example payloads, so they route to the demo.
 DEMO_VAPI_PHONE_NUMBER_ID = "3f8e2d1c-7b6a-4c5d-8e9f-0a1b2c3d4e5f"
 
@@ -61,22 +64,35 @@ class DemoSeed:
     business: Business
     username: str
     password: str
-    created: bool
+    created: bool  # the business was created by this run
+    login_created: bool  # so `password` is the login's password for sure
 
 
 @transaction.atomic
-def seed_demo_business(*, password: str) -> DemoSeed:
-    """Create the demo hair studio and its staff login once; later runs change nothing."""
+def seed_demo_business(*, password: str, superuser: bool = False) -> DemoSeed:
+    """Create the demo hair studio once, and keep its login a manager there.
+
+    The studio's data is only ever created, never changed. The login gets `password`
+    only when this run creates it; every run sets its superuser status from `superuser`
+    (so a re-run demotes the superuser older seeds made) and its role at the studio
+    back to manager.
+    """
     business = Business.objects.filter(slug=DEMO_SLUG).first()
-    if business is not None:
-        return DemoSeed(business, DEMO_USERNAME, password, created=False)
-    business = _create_business()
-    services = _create_services(business)
-    providers = _create_providers(business, services)
-    leads = _create_leads(business)
-    _create_calls_and_appointments(business, services, providers, leads)
-    _create_staff_login(business, password)
-    return DemoSeed(business, DEMO_USERNAME, password, created=True)
+    created = business is None
+    if created:
+        business = _create_business()
+        services = _create_services(business)
+        providers = _create_providers(business, services)
+        leads = _create_leads(business)
+        _create_calls_and_appointments(business, services, providers, leads)
+    login_created = _ensure_demo_login(business, password=password, superuser=superuser)
+    return DemoSeed(
+        business,
+        DEMO_USERNAME,
+        password,
+        created=created,
+        login_created=login_created,
+    )
 
 
 def _create_business() -> Business:
@@ -230,22 +246,19 @@ def _create_calls_and_appointments(business, services, providers, leads) -> None
     )
 
 
-def _create_staff_login(business: Business, password: str) -> None:
-    user_model = get_user_model()
-    user, created = user_model.objects.get_or_create(
-        username=DEMO_USERNAME,
-        defaults={
-            "email": "demo@maisonbelle.example",
-            "is_staff": True,
-            "is_superuser": True,
-        },
+def _ensure_demo_login(business: Business, *, password: str, superuser: bool) -> bool:
+    user, created = get_user_model().objects.get_or_create(
+        username=DEMO_USERNAME, defaults={"email": "demo@maisonbelle.example"}
     )
     if created:
         user.set_password(password)
-        user.save(update_fields=["password"])
-    Membership.objects.get_or_create(
+    user.is_superuser = superuser
+    user.save(update_fields=["password", "is_superuser"])
+    Membership.objects.update_or_create(
         user=user, business=business, defaults={"role": Membership.Role.MANAGER}
     )
+    business_services.sync_staff_access(user)
+    return created
 
 
 FIRST_NAMES = (

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from apps.appointments.models import Appointment
-from apps.businesses.models import Business
+from apps.businesses.models import Business, Membership
 from apps.calls.models import Call
 from apps.demo import services as demo_services
 from apps.leads.models import Lead
@@ -25,7 +25,13 @@ def test_seed_creates_a_complete_demo_business_with_a_working_login():
     assert Appointment.objects.filter(business=business).active().count() == 3
     user = get_user_model().objects.get(username=seed.username)
     assert user.check_password("s3cret-pass")
-    assert user.memberships.get().business == business
+    membership = user.memberships.get()
+    assert (membership.business, membership.role) == (
+        business,
+        Membership.Role.MANAGER,
+    )
+    assert user.is_staff
+    assert not user.is_superuser
 
 
 def test_seeding_twice_changes_nothing():
@@ -36,6 +42,38 @@ def test_seeding_twice_changes_nothing():
     assert Appointment.objects.count() == 3
     user = get_user_model().objects.get(username=again.username)
     assert user.check_password("first-pass")
+
+
+def test_seed_can_make_the_login_a_superuser():
+    seed = demo_services.seed_demo_business(password="pw", superuser=True)
+    user = get_user_model().objects.get(username=seed.username)
+    assert user.is_superuser
+    assert user.is_staff
+
+
+def test_seeding_again_demotes_a_superuser_login_and_restores_its_manager_role():
+    seed = demo_services.seed_demo_business(password="pw", superuser=True)
+    Membership.objects.filter(business=seed.business).update(
+        role=Membership.Role.FRONT_DESK
+    )
+    again = demo_services.seed_demo_business(password="other-pass")
+    assert not again.created
+    assert not again.login_created
+    user = get_user_model().objects.get(username=again.username)
+    assert not user.is_superuser
+    assert user.is_staff
+    assert user.memberships.get().role == Membership.Role.MANAGER
+    assert user.check_password("pw")
+
+
+def test_seeding_again_recreates_a_deleted_login():
+    demo_services.seed_demo_business(password="pw")
+    get_user_model().objects.filter(username=demo_services.DEMO_USERNAME).delete()
+    again = demo_services.seed_demo_business(password="new-pass")
+    assert again.login_created
+    user = get_user_model().objects.get(username=again.username)
+    assert user.check_password("new-pass")
+    assert user.memberships.get().business == again.business
 
 
 def test_seed_volume_adds_leads_with_calls_and_past_visits_that_never_clash():
