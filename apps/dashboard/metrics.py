@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.appointments.models import Appointment
 from apps.calls.models import Call
 from apps.leads.models import CallbackRequest, Lead
-from apps.notifications.models import Notification
+from apps.notifications.models import CREDENTIAL_KINDS, Notification
 
 CHART_DAYS = 14
 ATTENTION_LIMIT = 8
@@ -116,6 +116,7 @@ def _needs_attention(businesses, calls) -> list[AttentionItem]:
             status__in=[Notification.Status.FAILED, Notification.Status.BOUNCED],
             created_at__gte=week_ago,
         )
+        .exclude(kind__in=CREDENTIAL_KINDS)  # their rows are for operators only
         .only("pk", "channel", "kind", "recipient", "last_error", "created_at")
         .order_by("-created_at")[:ATTENTION_LIMIT]
     ]

@@ -7,7 +7,7 @@ from apps.businesses.models import Business
 from apps.calls.models import Call
 from apps.dashboard import metrics
 from apps.leads.models import CallbackRequest
-from apps.notifications.models import Notification
+from apps.notifications.models import STAFF_INVITE, Notification
 from tests.appointments.factories import AppointmentFactory
 from tests.businesses.factories import BusinessFactory
 from tests.calls.factories import CallFactory
@@ -82,6 +82,17 @@ def test_needs_attention_lists_callbacks_urgent_follow_ups_failures_and_hangs():
         "Roxy went silent",
         "Urgent follow-up",
     ]
+
+
+def test_a_failed_staff_invite_is_not_on_the_dashboard():
+    business = BusinessFactory()
+    NotificationFactory(
+        business=business,
+        kind=STAFF_INVITE,
+        recipient="new.hire@example.com",
+        status=Notification.Status.FAILED,
+    )
+    assert metrics.dashboard(_only(business))["attention"] == []
 
 
 def test_the_chart_covers_fourteen_days_with_todays_bars():
