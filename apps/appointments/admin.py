@@ -13,7 +13,7 @@ from apps.appointments.models import (
     Service,
     TimeOff,
 )
-from apps.businesses.tenancy import TenantScopedAdmin, TenantTabularInline
+from apps.businesses.tenant_admin import TenantScopedAdmin, TenantTabularInline
 
 
 @admin.register(Service)

@@ -11,7 +11,7 @@ from apps.businesses.models import (
     OpeningHours,
     VapiPhoneNumber,
 )
-from apps.businesses.tenancy import TenantScopedAdmin, TenantTabularInline
+from apps.businesses.tenant_admin import TenantScopedAdmin, TenantTabularInline
 
 # Roxy is built by the calls app, which depends on this one; naming it by path keeps
 # the dependency one-way.

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
-from apps.businesses.tenancy import TenantScopedAdmin
+from apps.businesses.tenant_admin import TenantScopedAdmin
 from apps.calls import post_call
 from apps.calls import services as call_services
 from apps.calls.models import Call, ToolInvocation, WebhookEvent

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.appointments.models import Appointment
-from apps.businesses.tenancy import TenantScopedAdmin, TenantTabularInline
+from apps.businesses.tenant_admin import TenantScopedAdmin, TenantTabularInline
 from apps.calls import post_call
 from apps.calls.models import Call
 from apps.core.phones import InvalidPhoneError, format_phone, normalize_phone

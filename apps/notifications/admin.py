@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.businesses.tenancy import TenantScopedAdmin
+from apps.businesses.tenant_admin import TenantScopedAdmin
 from apps.notifications import services
 from apps.notifications.models import CREDENTIAL_KINDS, Notification
 

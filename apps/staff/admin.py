@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from apps.businesses import roles
 from apps.businesses import services as business_services
 from apps.businesses.models import Membership
-from apps.businesses.tenancy import TenantScopedAdmin
+from apps.businesses.tenant_admin import TenantScopedAdmin
 from apps.staff import services as staff_services
 
 

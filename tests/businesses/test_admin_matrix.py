@@ -24,7 +24,8 @@ from django.urls import reverse
 
 from apps.businesses import roles
 from apps.businesses.models import Membership
-from apps.businesses.tenancy import TenantScopedAdmin, access_for
+from apps.businesses.tenancy import access_for
+from apps.businesses.tenant_admin import TenantScopedAdmin
 from tests.businesses.factories import BusinessFactory, MembershipFactory
 from tests.core.factories import UserFactory
 from tests.rows import rows_of_every_kind

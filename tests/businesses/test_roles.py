@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from apps.businesses import roles
 from apps.businesses.models import Membership
-from apps.businesses.tenancy import TenantScopedAdmin
+from apps.businesses.tenant_admin import TenantScopedAdmin
 
 Role = Membership.Role
 

@@ -5,7 +5,8 @@ from django.test import RequestFactory
 
 from apps.appointments.models import Appointment
 from apps.businesses.models import Business, Membership
-from apps.businesses.tenancy import TenantScopedAdmin, businesses_for, scope_to_user
+from apps.businesses.tenancy import businesses_for, scope_to_user
+from apps.businesses.tenant_admin import TenantScopedAdmin
 from apps.calls.models import WebhookEvent
 from tests.appointments.factories import AppointmentFactory
 from tests.businesses.factories import BusinessFactory, MembershipFactory
