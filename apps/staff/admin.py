@@ -58,14 +58,13 @@ class MembershipAdmin(TenantScopedAdmin):
     actions = ("resend_invites",)
 
     def get_fields(self, request, obj=None):
-        return (
-            ("email", "business", "role")
-            if obj is None
-            else ("user", "business", "role")
-        )
+        # The member is shown as a name, not a link: the user admin is for operators.
+        if obj is None:
+            return ("email", "business", "role")
+        return ("member", "email", "business", "role")
 
     def get_readonly_fields(self, request, obj=None):
-        return () if obj is None else ("user", "business")
+        return () if obj is None else ("member", "email", "business")
 
     def get_form(self, request, obj=None, **kwargs):
         kwargs["form"] = InviteForm if obj is None else MembershipForm

@@ -33,7 +33,7 @@ MARKER = "zyxwv"
 # The foreign business's zone: no page of the other two has a reason to name it.
 FOREIGN_ZONE = "Asia/Kathmandu"
 FORBIDDEN = (MARKER, "kathmandu")
-MAX_PAGES = 300
+MAX_PAGES = 240
 MAX_SECONDS = 240
 MIN_PAGES = 40
 SCREENSHOTS = Path("/tmp")
