@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.appointments.models import Appointment
-from apps.core.links import admin_url
+from apps.core.links import absolute_url
 from apps.core.phones import format_phone
 from apps.notifications import services as notification_services
 from apps.notifications.models import Notification
@@ -320,5 +320,7 @@ def _staff_context(appointment: Appointment) -> dict:
         **_caller_context(appointment),
         "customer_phone": format_phone(lead.phone) if lead and lead.phone else "",
         "notes": appointment.notes,
-        "admin_url": admin_url("admin:appointments_appointment_change", appointment.pk),
+        "admin_url": absolute_url(
+            "admin:appointments_appointment_change", appointment.pk
+        ),
     }

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apps.calls.models import Call
 from apps.calls.transcripts import conversation_turns
-from apps.core.links import admin_url
+from apps.core.links import absolute_url
 from apps.core.phones import format_phone
 from apps.leads.models import Lead
 from apps.notifications import services as notification_services
@@ -112,7 +112,7 @@ def _alert_context(call: Call, facts: dict[str, Any]) -> dict[str, Any]:
         "ended_reason": ENDED_REASON_TEXT.get(
             call.ended_reason, call.ended_reason.replace("-", " ")
         ),
-        "admin_url": admin_url("admin:calls_call_change", call.pk),
+        "admin_url": absolute_url("admin:calls_call_change", call.pk),
     }
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.appointments.models import Appointment
 from apps.businesses.models import Business
 from apps.calls.models import Call
-from apps.core.links import admin_url
+from apps.core.links import absolute_url
 from apps.core.phones import format_phone
 from apps.leads.models import CallbackRequest, Lead
 from apps.notifications import services as notification_services
@@ -83,7 +83,7 @@ def digest_context(business: Business, *, day: dt.date) -> dict[str, Any]:
         "leads": _leads(leads, calls),
         "bookings": [_booking(a) for a in booked.order_by("start_at")[:LISTED]],
         "has_activity": any(counts.values()) or bool(follow_ups),
-        "admin_url": admin_url("admin:index"),
+        "admin_url": absolute_url("admin:index"),
     }
 
 

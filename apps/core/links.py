@@ -1,4 +1,4 @@
-"""Links: absolute ones into the staff admin, and which outside ones are safe to show."""
+"""Links: absolute ones to our own pages, and which outside ones are safe to show."""
 
 from urllib.parse import urlsplit
 
@@ -8,8 +8,9 @@ from django.urls import reverse
 WEB_SCHEMES = frozenset({"http", "https"})
 
 
-def admin_url(viewname: str, *args) -> str:
-    """SITE_URL plus the admin page's path, or "" when SITE_URL is not set."""
+def absolute_url(viewname: str, *args) -> str:
+    """SITE_URL plus the named page's path (an admin page, the set-password page), or
+    "" when SITE_URL is not set: for links in messages that leave the site."""
     if not settings.SITE_URL:
         return ""
     return settings.SITE_URL.rstrip("/") + reverse(viewname, args=args)

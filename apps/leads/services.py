@@ -8,7 +8,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.core.links import admin_url
+from apps.core.links import absolute_url
 from apps.core.phones import InvalidPhoneError, format_phone, normalize_phone
 from apps.leads.models import CallbackRequest, Lead
 from apps.notifications import services as notification_services
@@ -140,7 +140,9 @@ def alert_staff_of_callback(callback: CallbackRequest) -> list:
             "caller_name": callback.name,
             "caller_phone": format_phone(callback.callback_number),
             "reason": callback.message,
-            "admin_url": admin_url("admin:leads_callbackrequest_change", callback.pk),
+            "admin_url": absolute_url(
+                "admin:leads_callbackrequest_change", callback.pk
+            ),
         },
         dedupe_key=f"callback_request:{callback.pk}",
         channels=("email", "sms") if urgent else ("email",),

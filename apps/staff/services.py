@@ -14,13 +14,12 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from apps.businesses import services as business_services
 from apps.businesses.models import Business, Membership
-from apps.core.links import admin_url
+from apps.core.links import absolute_url
 from apps.notifications import rendering
 from apps.notifications import services as notification_services
 from apps.notifications.models import STAFF_INVITE, Notification
@@ -143,7 +142,7 @@ def _invite_context(membership: Membership, *, invited_by) -> dict:
         "role_label": membership.get_role_display(),
         "username": user.get_username(),
         "set_password_url": "",
-        "login_url": admin_url("admin:login"),
+        "login_url": absolute_url("admin:login"),
         "link_valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // SECONDS_PER_DAY),
     }
     if not user.has_usable_password():
@@ -158,16 +157,11 @@ def _invite_context(membership: Membership, *, invited_by) -> dict:
 
 def _set_password_url(user) -> str:
     """Where the invited user chooses a password; "" when SITE_URL is not set."""
-    if not settings.SITE_URL:
-        return ""
-    path = reverse(
+    return absolute_url(
         "staff:set-password",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": default_token_generator.make_token(user),
-        },
+        urlsafe_base64_encode(force_bytes(user.pk)),
+        default_token_generator.make_token(user),
     )
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def _name_of(user) -> str:
