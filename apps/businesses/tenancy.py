@@ -137,9 +137,14 @@ def business_id_of(obj) -> int | None:
 
 
 def scope_to_user(
-    queryset: models.QuerySet, user, *, actions: tuple[str, ...] = (roles.VIEW,)
+    queryset: models.QuerySet,
+    user,
+    *,
+    actions: tuple[str, ...] = (roles.VIEW,),
+    label: str | None = None,
 ) -> models.QuerySet:
-    """`queryset` limited to rows of businesses where the user's role allows `actions`.
+    """`queryset` limited to rows of businesses where the user's role allows `actions`
+    on model `label` (by default the queryset's own model).
 
     Operators (superusers) see everything; a model with no tenant path shows nothing
     to anyone else, so a relation to an unscoped model never leaks its rows.
@@ -150,5 +155,7 @@ def scope_to_user(
     path = tenant_path(queryset.model)
     if path is None:
         return queryset.none()
-    allowed = access.businesses_allowing(queryset.model._meta.label_lower, *actions)
+    allowed = access.businesses_allowing(
+        label or queryset.model._meta.label_lower, *actions
+    )
     return queryset.filter(**{f"{path}__in": allowed})

@@ -153,11 +153,8 @@ class TenantScoping:
         """The rows a relation field may offer: a new row's business among those
         where the user may add; anything else among what the user may view."""
         if queryset.model is Business:
-            access = self._access(request)
-            if access.is_operator:
-                return queryset
-            return queryset.filter(
-                pk__in=access.businesses_allowing(self.tenant_label, roles.ADD)
+            return scope_to_user(
+                queryset, request.user, actions=(roles.ADD,), label=self.tenant_label
             )
         return scope_to_user(queryset, request.user, actions=(roles.VIEW, roles.CHANGE))
 
@@ -189,9 +186,9 @@ class TenantScopedAdmin(TenantScoping, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         readonly = tuple(super().get_readonly_fields(request, obj))
-        # A row never moves to another business.
-        if obj is not None and tenant_path(self.model) == "business":
-            readonly += ("business",) if "business" not in readonly else ()
+        moves = obj is not None and tenant_path(self.model) == "business"
+        if moves and "business" not in readonly:
+            readonly += ("business",)  # a row never moves to another business
         return readonly
 
     # List columns showing a datetime that is not a model field: column -> attribute.
@@ -242,6 +239,7 @@ class TenantScopedAdmin(TenantScoping, admin.ModelAdmin):
             response = super().changeform_view(
                 request, object_id, form_url, extra_context
             )
+            # A TemplateResponse renders after the view returns, outside the zone.
             return response.render() if hasattr(response, "render") else response
 
     def _page_timezone(self, request, object_id) -> zoneinfo.ZoneInfo | None:

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from apps.businesses.tenancy import access_for
 from apps.businesses.tenant_admin import TenantScopedAdmin
 from apps.notifications import services
 from apps.notifications.models import CREDENTIAL_KINDS, Notification
@@ -41,7 +42,7 @@ class NotificationAdmin(TenantScopedAdmin):
         queryset = (
             super().get_queryset(request).defer("body", "html_body", "attachments")
         )
-        if not request.user.is_superuser:
+        if not access_for(request.user).is_operator:
             # A set-password link would let whoever reads it become the recipient.
             queryset = queryset.exclude(kind__in=CREDENTIAL_KINDS)
         return queryset

@@ -87,7 +87,7 @@ class MembershipAdmin(TenantScopedAdmin):
         return (
             membership is not None
             and membership.user_id == request.user.pk
-            and not request.user.is_superuser
+            and not self._access(request).is_operator
         )
 
     def save_model(self, request, obj, form, change):
