@@ -38,14 +38,17 @@ class InviteForm(MembershipForm):
         fields = ("email", "business", "role")
 
     def clean(self):
+        # The service's own checks (already on the staff, a deactivated or ambiguous
+        # account, ...), so what would refuse the invite is said beside the field.
         cleaned = super().clean()
-        business, email = cleaned.get("business"), cleaned.get("email")
-        if (
-            business
-            and email
-            and business.memberships.filter(user__email__iexact=email).exists()
-        ):
-            self.add_error("email", f"{email} is already on {business}'s staff.")
+        business, email, role = (cleaned.get(k) for k in ("business", "email", "role"))
+        if business and email and role:
+            try:
+                cleaned["email"] = staff_services.check_staff_invite(
+                    business, email=email, role=role
+                )
+            except staff_services.StaffInviteError as exc:
+                self.add_error("email", str(exc))
         return cleaned
 
 

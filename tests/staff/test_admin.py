@@ -46,6 +46,21 @@ def test_a_manager_invites_staff_by_email_without_a_superuser(client):
     assert "/staff/set-password/" in invite.body
 
 
+def test_an_invite_the_service_would_refuse_is_refused_beside_the_email(client):
+    salon = BusinessFactory()
+    _login(client, salon=(salon, Role.MANAGER))
+    UserFactory(username="gone", email="gone@example.com", is_active=False)
+    response = client.post(
+        ADD,
+        {"email": "gone@example.com", "business": salon.pk, "role": Role.FRONT_DESK},
+    )
+    assert response.status_code == 200
+    assert (
+        "The account for gone@example.com is deactivated." in response.content.decode()
+    )
+    assert not Membership.objects.filter(user__username="gone").exists()
+
+
 def test_a_manager_cannot_add_anyone_to_another_business(client):
     mine, theirs = BusinessFactory(), BusinessFactory()
     _login(client, mine=(mine, Role.MANAGER))
