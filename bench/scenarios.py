@@ -1,6 +1,6 @@
 """What the benchmark sends: one request factory and one verdict per scenario.
 
-Bodies are built once per tenant with apps.calls.simulation (so they have the
+Bodies are built once per tenant with apps.vapi.simulation (so they have the
 size and shape of real VAPI traffic, the tenant's real assistant included) and
 then stamped per request by byte substitution, which keeps the load client cheap.
 """
@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from apps.appointments import availability
 from apps.appointments.models import Provider
-from apps.calls import simulation
-from apps.calls.simulation import payloads
+from apps.vapi import simulation
+from apps.vapi.simulation import payloads
 from bench.seed import Tenant
 
 CALL, CALLER, TOOL = "@@CALL@@", "@@CALLER@@", "@@TOOL@@"

@@ -44,10 +44,13 @@ INSTALLED_APPS = [
     "axes",
     "apps.core",
     "apps.businesses",
-    "apps.leads",
-    "apps.calls",
-    "apps.appointments",
     "apps.notifications",
+    "apps.leads",
+    "apps.appointments",
+    "apps.calls",
+    "apps.roxy",
+    "apps.vapi",
+    "apps.privacy",
     "apps.staff",
     "apps.demo",
     "apps.dashboard",
@@ -262,7 +265,7 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly, at five past: each business whose local time has reached
     # DAILY_DIGEST_HOUR gets yesterday's summary, once per local date.
     "send-daily-digests": {
-        "task": "calls.send_daily_digests",
+        "task": "dashboard.send_daily_digests",
         "schedule": crontab(minute=5),
         "options": {"expires": 3000},
     },
@@ -270,14 +273,14 @@ CELERY_BEAT_SCHEDULE = {
     # (and, with VAPI_DELETE_PURGED_CALLS, purged ones) that VAPI still holds: the
     # broker or VAPI was down, or the API key was missing or refused.
     "sweep-vapi-deletions": {
-        "task": "calls.sweep_vapi_deletions",
+        "task": "privacy.sweep_vapi_deletions",
         "schedule": 600.0,
         "options": {"expires": 540},
     },
     # Nightly at 03:30 UTC: blank transcripts, recordings and raw payloads older than
     # each business's data_retention_days (the purge_call_data command, scheduled).
     "purge-call-data": {
-        "task": "calls.purge_call_data",
+        "task": "privacy.purge_call_data",
         "schedule": crontab(hour=3, minute=30),
         "options": {"expires": 3600},
     },

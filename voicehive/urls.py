@@ -10,7 +10,7 @@ from apps.core.views import healthz
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
-    path("api/v1/", include("apps.calls.api.urls")),
+    path("api/v1/", include("apps.vapi.api.urls")),
     # Public: it describes the VAPI webhook, which VAPI's setup needs and which
     # holds no secret (DRF is otherwise closed to all but staff).
     path(

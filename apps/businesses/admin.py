@@ -1,9 +1,5 @@
-import json
-
 from django.contrib import admin
 from django.db import models
-from django.template.loader import render_to_string
-from django.utils.module_loading import import_string
 
 from apps.businesses.models import (
     Business,
@@ -12,11 +8,6 @@ from apps.businesses.models import (
     VapiPhoneNumber,
 )
 from apps.businesses.tenant_admin import TenantScopedAdmin, TenantTabularInline
-
-# Roxy is built by the calls app, which depends on this one; naming it by path keeps
-# the dependency one-way.
-ASSISTANT_PREVIEW = "apps.calls.assistant.preview_assistant"
-
 
 class VapiPhoneNumberInline(TenantTabularInline):
     model = VapiPhoneNumber
@@ -51,26 +42,7 @@ class BusinessAdmin(TenantScopedAdmin):
         ("Staff alerts", {"fields": ("notification_emails", "notification_phones")}),
         ("Roxy", {"fields": ("greeting", "extra_instructions", "faq", "policies")}),
         ("Data", {"fields": ("data_retention_days",)}),
-        (
-            "What callers hear",
-            {
-                "classes": ("collapse",),
-                "description": "Roxy's assistant exactly as a new caller gets it now.",
-                "fields": ("assistant_preview",),
-            },
-        ),
     )
-    readonly_fields = ("assistant_preview",)
-
-    @admin.display(description="Assistant")
-    def assistant_preview(self, business):
-        if business.pk is None:
-            return "Save the business first."
-        assistant = import_string(ASSISTANT_PREVIEW)(business)
-        return render_to_string(
-            "admin/businesses/assistant_preview.html",
-            {"assistant": assistant, "assistant_json": json.dumps(assistant, indent=2)},
-        )
 
 
 @admin.register(VapiPhoneNumber)

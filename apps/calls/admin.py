@@ -9,12 +9,12 @@ from django.utils.html import format_html
 
 from apps.businesses.tenant_admin import TenantScopedAdmin
 from apps.calls import post_call
-from apps.calls import services as call_services
 from apps.calls.models import Call, ToolInvocation, WebhookEvent
-from apps.calls.privacy import vapi_deletion
 from apps.calls.transcripts import conversation_turns
 from apps.core.links import is_web_url
 from apps.core.phones import format_phone
+from apps.privacy import vapi_deletion
+from apps.vapi import intake
 
 # What VAPI reported is the record of the call: staff read it, never edit it.
 VAPI_FIELDS = (
@@ -247,7 +247,7 @@ class WebhookEventAdmin(TenantScopedAdmin):
 
     @admin.action(description="Replay failed or unfinished events")
     def replay_events(self, request, queryset):
-        report = call_services.replay_webhook_events(queryset)
+        report = intake.replay_webhook_events(queryset)
         self.message_user(
             request,
             f"Replayed {report.replayed}, still failing {report.failed}, "

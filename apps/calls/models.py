@@ -1,8 +1,13 @@
 """Calls as VAPI reports them, their raw webhook events, and the tools Roxy ran."""
 
 from django.db import models
+from django.utils import timezone
 
 from apps.core.models import TimeStampedModel
+
+# What a purged raw payload, answer or tool argument becomes (retention, erasure,
+# and a message arriving for a call already purged).
+PURGED = {"purged": True}
 
 
 class CallQuerySet(models.QuerySet):
@@ -148,6 +153,13 @@ class Call(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Call {self.vapi_call_id} from {self.caller_number or 'unknown'}"
+
+    def mark_deleted_at_vapi(self) -> None:
+        """Record that VAPI no longer holds the call. Idempotent: the first stamp stays."""
+        now = timezone.now()
+        Call.objects.filter(pk=self.pk, vapi_deleted_at__isnull=True).update(
+            vapi_deleted_at=now, updated_at=now
+        )
 
     def advance_status(self, status: str) -> bool:
         """Move to `status` if it is a known, later one; VAPI's messages arrive out of order."""

@@ -1,6 +1,4 @@
 import datetime as dt
-import json
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -12,17 +10,14 @@ from tests.calls.factories import (
     WebhookEventFactory,
 )
 from tests.leads.factories import LeadFactory
+from tests.vapi.payloads import load_payload
 
 pytestmark = pytest.mark.django_db
-
-PAYLOADS = Path(__file__).parent / "payloads"
 
 
 @pytest.fixture
 def reported_call():
-    report = json.loads((PAYLOADS / "11-end-of-call-report.json").read_text())[
-        "message"
-    ]
+    report = load_payload("11-end-of-call-report")["message"]
     call = CallFactory(
         messages=report["artifact"]["messages"],
         recording_url=report["artifact"]["recordingUrl"],

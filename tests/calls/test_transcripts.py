@@ -1,13 +1,9 @@
-import json
-from pathlib import Path
-
 from apps.calls.transcripts import conversation_turns
-
-PAYLOADS = Path(__file__).parent / "payloads"
+from tests.vapi.payloads import load_payload
 
 
 def _report_messages():
-    body = json.loads((PAYLOADS / "11-end-of-call-report.json").read_text())
+    body = load_payload("11-end-of-call-report")
     return body["message"]["artifact"]["messages"]
 
 

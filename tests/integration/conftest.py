@@ -21,8 +21,8 @@ from apps.calls.models import Call
 from apps.demo.services import seed_demo_business
 from apps.notifications.channels import LocmemSmsBackend
 from tests.brokers import use_broker
-from tests.calls.payloads import load_payload
 from tests.calls.test_analysis import COMPLETIONS_URL, GOOD_ANALYSIS, completion
+from tests.vapi.payloads import load_payload
 from voicehive.celery import app as celery_app
 
 WEBHOOK_URL = "/api/v1/vapi/webhook/"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RoxyConfig(AppConfig):
+    name = "apps.roxy"
+    verbose_name = "Roxy"

@@ -1,0 +1,224 @@
+"""Roxy herself: the transient assistant answered to assistant-request, and where
+her transfers go (transfer-destination-request). See PROTOCOL.md §4.1, §4.3, §10.
+
+Both answers are built from the database only, with a fixed number of queries:
+VAPI drops the call if assistant-request takes more than 7.5 s.
+"""
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from apps.businesses.models import Business
+from apps.core.phones import InvalidPhoneError, normalize_phone
+from apps.leads.models import Lead
+from apps.roxy.prompts import (
+    BusinessProfile,
+    first_message,
+    load_profile,
+    system_prompt,
+)
+from apps.roxy.speech import say_clock, say_list
+from apps.roxy.tool_specs import roxy_tools, tool_server
+from apps.roxy.toolbox import caller_e164
+from apps.vapi.protocol import VapiMessage
+
+logger = logging.getLogger(__name__)
+
+# Set explicitly, as VAPI asks since 2025-05 (PROTOCOL §1). Each one earns its place:
+SERVER_MESSAGES = [
+    "status-update",  # the call's lifecycle: answered, forwarding, ended
+    "end-of-call-report",  # transcript, recording and VAPI's analysis; feeds ours
+    "tool-calls",  # Roxy's tools run here
+    "transfer-destination-request",  # transferCall has no destination: we decide
+    "hang",  # Roxy went silent for seconds: flags slow tools on the call
+    "conversation-update",  # the history so far, in case the final report is lost
+]
+# Left out on purpose: transcript, speech-update, user-interrupted and model-output
+# arrive several times per sentence and we use none of them; function-call is for
+# legacy model.functions, which this assistant does not define.
+
+UNKNOWN_NUMBER_ERROR = (
+    "Sorry, this number isn't taking calls right now. Please try again later."
+)
+
+CALL_INTENTS = ["book", "reschedule", "cancel", "question", "lead", "message", "other"]
+
+
+def answer_assistant_request(message: VapiMessage, *, business, call) -> dict:
+    """The transient assistant for a call to `business`; a refusal or a forward if none."""
+    if business is None or not business.is_active:
+        return unavailable_answer(business)
+    caller = caller_e164(message.caller_number)
+    lead = _known_lead(business, caller)
+    profile = load_profile(business, now=timezone.now())
+    logger.info("Answering assistant-request as %s", business.slug)
+    return {"assistant": build_assistant(profile, caller_number=caller, lead=lead)}
+
+
+def preview_assistant(business: Business) -> dict[str, Any]:
+    """The assistant a new caller to `business` would get right now, for staff to review."""
+    profile = load_profile(business, now=timezone.now())
+    return build_assistant(profile, caller_number="", lead=None)
+
+
+def answer_transfer_destination_request(
+    message: VapiMessage, *, business, call
+) -> dict:
+    """Transfer to the business's line during opening hours; otherwise a refusal
+    worded so that Roxy offers to take a message."""
+    if business is None or not business.is_active or not business.transfer_number:
+        return {
+            "error": "Nobody can take a transferred call on this line. Tell the "
+            "caller and offer to take a message with take_message."
+        }
+    now = business.local_now()
+    spans = _spans_on(business, now.date())
+    if not any(opens <= now.time() < closes for opens, closes in spans):
+        return {"error": _closed_error(business, spans)}
+    return {
+        "destination": {
+            "type": "number",
+            "number": _e164_or_raw(business.transfer_number),
+            "message": f"Connecting you to the team at {business.name}, one moment please.",
+            "description": f"{business.name} front desk",
+        }
+    }
+
+
+def build_assistant(
+    profile: BusinessProfile, *, caller_number: str, lead: Lead | None
+) -> dict[str, Any]:
+    """The CreateAssistantDTO body for one call (PROTOCOL §10)."""
+    business = profile.business
+    prompt = system_prompt(profile, caller_number=caller_number, lead=lead)
+    assistant: dict[str, Any] = {
+        "name": f"Roxy - {business.name}"[:40],
+        "firstMessage": first_message(business, lead=lead),
+        "firstMessageMode": "assistant-speaks-first",
+        "model": {
+            "provider": settings.ROXY_MODEL_PROVIDER,
+            "model": settings.ROXY_MODEL,
+            "temperature": settings.ROXY_MODEL_TEMPERATURE,
+            "maxTokens": settings.ROXY_MODEL_MAX_TOKENS,
+            "messages": [{"role": "system", "content": prompt}],
+            "tools": roxy_tools(
+                profile.services, can_transfer=bool(business.transfer_number)
+            ),
+        },
+        "voice": _voice(),
+        "transcriber": {
+            "provider": settings.ROXY_TRANSCRIBER_PROVIDER,
+            "model": settings.ROXY_TRANSCRIBER_MODEL,
+            "language": settings.ROXY_LANGUAGE,
+        },
+        "serverMessages": SERVER_MESSAGES,
+        "endCallMessage": f"Thanks for calling {business.name}. Goodbye!",
+        "maxDurationSeconds": settings.ROXY_MAX_DURATION_SECONDS,
+        "analysisPlan": _analysis_plan(),
+        "artifactPlan": {"recordingEnabled": settings.ROXY_RECORDING_ENABLED},
+        "metadata": {
+            "business_id": business.pk,
+            "business_slug": business.slug,
+            "assistant_source": "assistant-request",
+            "lead_id": lead.pk if lead else None,
+        },
+    }
+    server = tool_server()
+    if server:
+        server["timeoutSeconds"] = settings.VAPI_SERVER_TIMEOUT_SECONDS
+        assistant["server"] = server
+    return assistant
+
+
+def unavailable_answer(business: Business | None) -> dict:
+    """The answer when Roxy can't take this call: the fallback line, or a spoken apology."""
+    if settings.VAPI_FALLBACK_TRANSFER_NUMBER:
+        # Forward silently: the fallback line answers as itself.
+        return {
+            "destination": {
+                "type": "number",
+                "number": settings.VAPI_FALLBACK_TRANSFER_NUMBER,
+                "message": "",
+            }
+        }
+    if business is not None:
+        return {
+            "error": f"Sorry, {business.name} isn't taking calls on this line right "
+            "now. Please try again later."
+        }
+    return {"error": UNKNOWN_NUMBER_ERROR}
+
+
+def _known_lead(business: Business, caller: str) -> Lead | None:
+    if not caller:
+        return None
+    # Only what the greeting, the prompt and the metadata use (the query budget test
+    # catches a deferred field read later).
+    return (
+        Lead.objects.filter(business=business, phone=caller).only("id", "name").first()
+    )
+
+
+def _voice() -> dict[str, str]:
+    voice = {
+        "provider": settings.ROXY_VOICE_PROVIDER,
+        "voiceId": settings.ROXY_VOICE_ID,
+    }
+    if settings.ROXY_VOICE_MODEL:
+        voice["model"] = settings.ROXY_VOICE_MODEL
+    return voice
+
+
+def _analysis_plan() -> dict[str, Any]:
+    return {
+        "summaryPlan": {"enabled": True},
+        "structuredDataPlan": {
+            "enabled": True,
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "caller_name": {"type": "string"},
+                    "intent": {"type": "string", "enum": CALL_INTENTS},
+                    "service": {"type": "string"},
+                    "appointment_booked": {"type": "boolean"},
+                    "lead_captured": {"type": "boolean"},
+                    "callback_requested": {"type": "boolean"},
+                    "urgent": {"type": "boolean"},
+                },
+                "required": ["intent"],
+            },
+        },
+        "successEvaluationPlan": {"enabled": True, "rubric": "PassFail"},
+    }
+
+
+def _spans_on(business: Business, day: dt.date) -> list[tuple[dt.time, dt.time]]:
+    """Opening intervals on `day` in local time; none on a closure day."""
+    if business.closures.filter(starts_on__lte=day, ends_on__gte=day).exists():
+        return []
+    hours = business.opening_hours.filter(weekday=day.weekday())
+    return [(h.opens_at, h.closes_at) for h in hours]
+
+
+def _closed_error(business: Business, spans: list[tuple[dt.time, dt.time]]) -> str:
+    today = (
+        f"Today's hours are {say_list(f'{say_clock(o)} to {say_clock(c)}' for o, c in spans)}."
+        if spans
+        else f"{business.name} is closed today."
+    )
+    return (
+        f"Transfers only happen during opening hours and nobody is available right "
+        f"now. {today} Tell the caller and offer to take a message with take_message "
+        "so the team calls them back."
+    )
+
+
+def _e164_or_raw(number: str) -> str:
+    try:
+        return normalize_phone(number)
+    except InvalidPhoneError:
+        return number

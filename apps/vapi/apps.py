@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VapiConfig(AppConfig):
+    name = "apps.vapi"
+    verbose_name = "VAPI"

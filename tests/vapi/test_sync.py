@@ -1,0 +1,439 @@
+import datetime as dt
+import json
+
+import pytest
+from django.utils import timezone
+
+from apps.calls.models import Call, WebhookEvent
+from apps.leads.models import Lead
+from apps.vapi import intake, protocol
+from apps.vapi import sync as vapi_sync
+from apps.vapi.client import VapiApiError, VapiClient
+from tests.businesses.factories import BusinessFactory, VapiPhoneNumberFactory
+from tests.vapi.payloads import load_payload, vapi_api
+from tests.vapi.payloads.vapi_api import (
+    CALL_ID,
+    CREDENTIAL_ID,
+    PHONE_NUMBER_ID,
+    SERVER_URL,
+    call_in_progress,
+    ended_call,
+    phone_number,
+    spec_errors,
+)
+
+# Shared fixtures: a fake VAPI behind respx, and the settings pointing at it.
+vapi_api_settings = vapi_api.vapi_api_settings
+fake_vapi = vapi_api.fake_vapi
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client(vapi_api_settings):
+    with VapiClient.from_settings() as client:
+        yield client
+
+
+@pytest.fixture
+def salon():
+    business = BusinessFactory(slug="maison-belle", transfer_number="+15125550100")
+    VapiPhoneNumberFactory(
+        business=business, vapi_phone_number_id=PHONE_NUMBER_ID, number="+15125550142"
+    )
+    return business
+
+
+def in_sync_number(**changes):
+    number = phone_number(
+        server={"url": SERVER_URL, "credentialId": CREDENTIAL_ID, "timeoutSeconds": 20},
+        fallbackDestination={"type": "number", "number": "+15125550100"},
+    )
+    number.pop("assistantId")
+    number.update(changes)
+    return number
+
+
+# --- Phone numbers ---
+
+
+def test_plan_shows_every_field_that_keeps_calls_from_reaching_roxy(
+    fake_vapi,
+    client,
+    salon,
+):
+    fake_vapi.add_phone_number(phone_number())
+
+    [change] = vapi_sync.plan_phone_number_sync(salon, client=client)
+
+    assert change.describe() == [
+        f"maison-belle +15125550142 [{PHONE_NUMBER_ID}]:",
+        "  server.url: 'https://api.maisonbelle.example/vapi/webhook' -> "
+        f"'{SERVER_URL}'",
+        "  server.credentialId: 'b7d4c1a2-9e8f-4a3b-8c5d-6e7f8a9b0c1d' -> "
+        f"'{CREDENTIAL_ID}'",
+        "  assistantId: '5a7c9e1b-3d5f-4a6b-8c9d-0e1f2a3b4c5d' -> (unset)",
+        "  fallbackDestination.number: (unset) -> '+15125550100'",
+    ]
+    assert fake_vapi.patches == []
+
+
+def test_the_patch_keeps_the_rest_of_the_server_and_names_the_provider(
+    fake_vapi,
+    client,
+    salon,
+):
+    fake_vapi.add_phone_number(phone_number())
+
+    [change] = vapi_sync.plan_phone_number_sync(salon, client=client)
+
+    assert change.patch == {
+        "provider": "twilio",
+        "server": {
+            "url": SERVER_URL,
+            "timeoutSeconds": 20,
+            "credentialId": CREDENTIAL_ID,
+            "backoffPlan": {"type": "fixed", "maxRetries": 2, "baseDelaySeconds": 1},
+        },
+        "assistantId": None,
+        "fallbackDestination": {"type": "number", "number": "+15125550100"},
+    }
+
+
+def test_apply_patches_vapi_and_a_second_plan_finds_nothing_to_do(
+    fake_vapi,
+    client,
+    salon,
+):
+    fake_vapi.add_phone_number(phone_number())
+    changes = vapi_sync.plan_phone_number_sync(salon, client=client)
+
+    applied = vapi_sync.apply_phone_number_sync(changes, client=client)
+
+    assert applied == changes
+    assert [number_id for number_id, _ in fake_vapi.patches] == [PHONE_NUMBER_ID]
+    stored = fake_vapi.phone_numbers[PHONE_NUMBER_ID]
+    assert stored["server"]["url"] == SERVER_URL
+    assert "assistantId" not in stored
+    again = vapi_sync.plan_phone_number_sync(salon, client=client)
+    assert [c.is_in_sync for c in again] == [True]
+    assert vapi_sync.apply_phone_number_sync(again, client=client) == []
+    assert len(fake_vapi.patches) == 1
+
+
+def test_a_number_already_pointing_at_us_is_left_alone(fake_vapi, client, salon):
+    fake_vapi.add_phone_number(in_sync_number())
+
+    [change] = vapi_sync.plan_phone_number_sync(salon, client=client)
+
+    assert change.is_in_sync
+    assert change.describe() == [
+        f"maison-belle +15125550142 [{PHONE_NUMBER_ID}]: in sync"
+    ]
+
+
+def test_squads_and_workflows_are_cleared_too(fake_vapi, client, salon):
+    fake_vapi.add_phone_number(in_sync_number(squadId="sq-1", workflowId="wf-1"))
+
+    [change] = vapi_sync.plan_phone_number_sync(salon, client=client)
+
+    assert change.patch == {"provider": "twilio", "squadId": None, "workflowId": None}
+
+
+def test_without_a_transfer_number_the_fallback_is_not_touched(
+    fake_vapi,
+    client,
+    salon,
+):
+    salon.transfer_number = ""
+    salon.save()
+    fake_vapi.add_phone_number(in_sync_number(fallbackDestination=None))
+
+    [change] = vapi_sync.plan_phone_number_sync(salon, client=client)
+
+    assert change.is_in_sync
+
+
+def test_our_copy_of_the_digits_is_filled_from_vapi(fake_vapi, client, salon):
+    salon.phone_numbers.update(number="")
+    fake_vapi.add_phone_number(in_sync_number())
+
+    [change] = vapi_sync.plan_phone_number_sync(salon, client=client)
+    assert [str(c) for c in change.changes] == [
+        "number on file: (unset) -> '+15125550142'"
+    ]
+    assert change.patch == {}
+    vapi_sync.apply_phone_number_sync([change], client=client)
+
+    assert salon.phone_numbers.get().number == "+15125550142"
+    assert fake_vapi.patches == []
+
+
+def test_an_unknown_number_id_raises_the_api_error(fake_vapi, client, salon):
+    with pytest.raises(VapiApiError, match="404: Phone Number Not Found"):
+        vapi_sync.plan_phone_number_sync(salon, client=client)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("VAPI_SERVER_URL", "", "VAPI_SERVER_URL is not set"),
+        ("VAPI_SERVER_URL", "http://voicehive.example.com/x/", "must be an https://"),
+        ("VAPI_CREDENTIAL_ID", "", "VAPI_CREDENTIAL_ID is not set"),
+    ],
+)
+def test_unusable_webhook_settings_stop_the_plan_before_any_request(
+    fake_vapi,
+    client,
+    salon,
+    settings,
+    setting,
+    value,
+    message,
+):
+    setattr(settings, setting, value)
+
+    with pytest.raises(vapi_sync.VapiSyncError, match=message):
+        vapi_sync.plan_phone_number_sync(salon, client=client)
+
+    assert not fake_vapi.router.calls
+
+
+def test_a_business_without_a_number_gets_a_free_vapi_number_set_up_for_roxy(
+    fake_vapi,
+    client,
+):
+    business = BusinessFactory(
+        slug="new-salon", name="New Salon", transfer_number="+15125550100"
+    )
+
+    new = vapi_sync.plan_phone_number_creation(business, area_code="512")
+    number = vapi_sync.create_phone_number(new, client=client)
+
+    assert fake_vapi.created == [
+        {
+            "provider": "vapi",
+            "numberDesiredAreaCode": "512",
+            "name": "New Salon",
+            "server": {
+                "url": SERVER_URL,
+                "credentialId": CREDENTIAL_ID,
+                "timeoutSeconds": 20,
+            },
+            "fallbackDestination": {"type": "number", "number": "+15125550100"},
+        }
+    ]
+    assert number.business == business
+    assert number.number == "+15125550001"
+    assert number.vapi_phone_number_id in fake_vapi.phone_numbers
+    again = vapi_sync.plan_phone_number_sync(business, client=client)
+    assert [change.is_in_sync for change in again] == [True]
+
+
+def test_a_business_with_a_number_gets_no_new_one(vapi_api_settings, salon):
+    assert vapi_sync.plan_phone_number_creation(salon, area_code="512") is None
+
+
+# --- End-of-call reports ---
+
+NOW = timezone.now()
+WINDOW = {"since": NOW - dt.timedelta(days=1), "until": NOW}
+
+
+def test_the_built_report_reads_like_the_one_vapi_posts():
+    posted = protocol.parse(load_payload("11-end-of-call-report"))
+    call = ended_call()
+
+    built = protocol.parse(vapi_sync.build_end_of_call_report(call))
+
+    assert built.type == protocol.END_OF_CALL_REPORT
+    assert built.dedupe_key == posted.dedupe_key == f"{CALL_ID}:end-of-call-report"
+    assert built.report == posted.report
+    for name in ("call_id", "call_type", "phone_number_id", "caller_number"):
+        assert getattr(built, name) == getattr(posted, name)
+    for name in ("ended_reason", "started_at", "ended_at"):
+        assert getattr(built, name) == getattr(posted, name)
+    assert "artifact" not in built.body["call"]  # promoted, not stored twice
+
+
+def test_reconcile_ingests_a_lost_report_once(fake_vapi, client, salon):
+    fake_vapi.add_call(ended_call(ended_at=NOW - dt.timedelta(hours=2)))
+
+    first = vapi_sync.reconcile_calls(**WINDOW, client=client)
+    second = vapi_sync.reconcile_calls(**WINDOW, client=client)
+
+    assert (first.listed, first.ingested, first.failed) == (1, [CALL_ID], [])
+    assert (second.ingested, second.already_received) == ([], 1)
+    event = WebhookEvent.objects.get()
+    assert event.dedupe_key == f"{CALL_ID}:end-of-call-report"
+    assert event.status == WebhookEvent.Status.PROCESSED
+    call = Call.objects.get(vapi_call_id=CALL_ID)
+    assert call.business == salon
+    assert call.status == Call.Status.ENDED
+    assert call.transcript.startswith("AI: Thanks for calling Maison Belle")
+    assert str(call.cost) == "0.1992"
+    assert call.duration_seconds == 94
+    assert call.analysis_status == Call.AnalysisStatus.PENDING
+    assert call.lead == Lead.objects.get(phone="+15125550187")
+
+
+def test_a_report_the_webhook_already_stored_is_not_ingested_again(
+    fake_vapi,
+    client,
+    salon,
+):
+    intake.receive_vapi_message(protocol.parse(load_payload("11-end-of-call-report")))
+    moved = ended_call(ended_at=NOW - dt.timedelta(hours=2))
+    fake_vapi.add_call(moved)
+
+    report = vapi_sync.reconcile_calls(**WINDOW, client=client)
+
+    assert (report.ingested, report.already_received) == ([], 1)
+    assert WebhookEvent.objects.count() == 1
+
+
+def test_calls_not_ended_or_ended_too_recently_are_left_for_the_webhook(
+    fake_vapi,
+    client,
+    salon,
+):
+    fake_vapi.add_call(
+        call_in_progress("live", started_at=NOW - dt.timedelta(minutes=3))
+    )
+    fake_vapi.add_call(ended_call("fresh", ended_at=NOW - dt.timedelta(minutes=1)))
+
+    report = vapi_sync.reconcile_calls(**WINDOW, client=client)
+
+    assert (report.listed, report.not_ended, report.too_recent) == (2, 1, 1)
+    assert report.ingested == []
+    assert not WebhookEvent.objects.exists()
+    assert not Call.objects.exists()
+
+
+def test_a_dry_run_reports_what_it_would_ingest_and_writes_nothing(
+    fake_vapi,
+    client,
+    salon,
+):
+    fake_vapi.add_call(ended_call(ended_at=NOW - dt.timedelta(hours=2)))
+
+    report = vapi_sync.reconcile_calls(**WINDOW, client=client, dry_run=True)
+
+    assert report.ingested == [CALL_ID]
+    assert report.summary().startswith("Would ingest 1 missing end-of-call report(s)")
+    assert not WebhookEvent.objects.exists()
+    assert not Call.objects.exists()
+
+
+def test_for_one_business_only_its_numbers_are_asked_for(fake_vapi, client, salon):
+    fake_vapi.add_call(ended_call(ended_at=NOW - dt.timedelta(hours=2)))
+    fake_vapi.add_call(
+        ended_call(
+            "elsewhere", ended_at=NOW - dt.timedelta(hours=3), phoneNumberId="other"
+        )
+    )
+
+    report = vapi_sync.reconcile_calls(**WINDOW, business=salon, client=client)
+
+    assert report.ingested == [CALL_ID]
+    assert [q["phoneNumberId"] for q in fake_vapi.call_queries] == [PHONE_NUMBER_ID]
+
+
+def test_a_report_the_webhook_path_fails_on_is_reported_and_kept(
+    fake_vapi,
+    client,
+    salon,
+    mocker,
+):
+    mocker.patch(
+        "apps.leads.services.get_or_create_lead_for_caller",
+        side_effect=RuntimeError("lead table locked"),
+    )
+    fake_vapi.add_call(ended_call(ended_at=NOW - dt.timedelta(hours=2)))
+
+    report = vapi_sync.reconcile_calls(**WINDOW, client=client)
+
+    assert report.ingested == []
+    assert report.failed == [f"{CALL_ID}: RuntimeError: lead table locked"]
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.FAILED
+
+
+def test_a_call_vapi_describes_badly_is_reported_not_stored(fake_vapi, client, salon):
+    fake_vapi.add_call(ended_call(ended_at=NOW - dt.timedelta(hours=2), customer="x"))
+
+    report = vapi_sync.reconcile_calls(**WINDOW, client=client)
+
+    assert report.failed == [f"{CALL_ID}: 'message.customer' must be an object."]
+    assert not WebhookEvent.objects.exists()
+
+
+def test_progress_is_reported_after_each_call(fake_vapi, client, salon):
+    for hours in (2, 3):
+        fake_vapi.add_call(
+            ended_call(f"c{hours}", ended_at=NOW - dt.timedelta(hours=hours))
+        )
+    seen = []
+
+    vapi_sync.reconcile_calls(
+        **WINDOW, client=client, progress=lambda done, total: seen.append((done, total))
+    )
+
+    assert seen == [(1, 2), (2, 2)]
+
+
+def test_the_summary_counts_every_outcome():
+    report = vapi_sync.ReconcileReport(
+        since=dt.datetime(2025, 3, 13, 16, tzinfo=dt.UTC),
+        until=dt.datetime(2025, 3, 14, 16, tzinfo=dt.UTC),
+        listed=5,
+        ingested=["a"],
+        already_received=2,
+        not_ended=1,
+        too_recent=0,
+        failed=["b: boom"],
+    )
+
+    assert report.summary() == (
+        "Ingested 1 missing end-of-call report(s) from 5 VAPI call(s) created "
+        "2025-03-13 16:00 UTC to 2025-03-14 16:00 UTC: 2 already received, "
+        "1 not ended, 0 ended too recently, 1 failed."
+    )
+
+
+def test_the_stored_payload_is_the_built_report(fake_vapi, client, salon):
+    call = fake_vapi.add_call(ended_call(ended_at=NOW - dt.timedelta(hours=2)))
+
+    vapi_sync.reconcile_calls(**WINDOW, client=client)
+
+    stored = WebhookEvent.objects.get().payload
+    assert stored == json.loads(json.dumps(vapi_sync.build_end_of_call_report(call)))
+
+
+# --- What we send VAPI, and store, follows the published spec ---
+
+
+def test_the_patch_body_is_a_spec_update_but_for_the_null_that_unsets_routing(
+    fake_vapi, client, salon
+):
+    fake_vapi.add_phone_number(phone_number())
+
+    [change] = vapi_sync.plan_phone_number_sync(salon, client=client)
+
+    # The spec types assistantId as a string and offers no other way to unset it.
+    assert spec_errors(change.patch, "UpdateTwilioPhoneNumberDTO") == [
+        "['assistantId']: None is not of type 'string'"
+    ]
+
+
+def test_the_create_body_is_a_spec_vapi_number(vapi_api_settings):
+    business = BusinessFactory(transfer_number="+15125550100")
+
+    new = vapi_sync.plan_phone_number_creation(business, area_code="512")
+
+    assert spec_errors(new.body, "CreateVapiPhoneNumberDTO") == []
+
+
+def test_the_built_report_is_a_spec_end_of_call_report():
+    message = vapi_sync.build_end_of_call_report(ended_call())["message"]
+
+    assert spec_errors(message, "ServerMessageEndOfCallReport") == []
