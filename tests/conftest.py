@@ -11,6 +11,9 @@ from celery.signals import setup_logging
 
 from voicehive.celery import app as celery_app
 
+# Fixtures shared across apps, registered once rather than re-exported per module.
+pytest_plugins = ["tests.vapi.payloads.vapi_api"]
+
 REQUIRE_SERVICES = os.environ.get("VOICEHIVE_REQUIRE_SERVICES") == "1"
 # Debian's package: the browser tests never download a browser of their own.
 CHROMIUM = Path("/usr/bin/chromium")

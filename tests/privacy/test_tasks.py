@@ -10,8 +10,6 @@ from tests.vapi.payloads import vapi_api
 
 pytestmark = pytest.mark.django_db
 
-vapi_api_settings = vapi_api.vapi_api_settings
-
 
 def test_the_nightly_purge_task_applies_retention(mocker):
     purge = mocker.patch.object(

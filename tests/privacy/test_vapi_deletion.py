@@ -13,8 +13,6 @@ from tests.calls.factories import CallFactory
 from tests.vapi.payloads import vapi_api
 from tests.vapi.payloads.vapi_api import API_URL, ended_call
 
-vapi_api_settings = vapi_api.vapi_api_settings
-
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2025, 3, 14, 16, 0, tzinfo=dt.UTC)

@@ -7,7 +7,6 @@ import pytest
 import respx
 
 from apps.vapi.client import VapiApiError, VapiClient
-from tests.vapi.payloads import vapi_api
 from tests.vapi.payloads.vapi_api import (
     API_KEY,
     API_URL,
@@ -19,8 +18,6 @@ from tests.vapi.payloads.vapi_api import (
 )
 
 # Shared fixtures: a fake VAPI behind respx, and the settings pointing at it.
-vapi_api_settings = vapi_api.vapi_api_settings
-fake_vapi = vapi_api.fake_vapi
 
 NOW = dt.datetime(2025, 3, 14, 16, 0, tzinfo=dt.UTC)
 NUMBER_URL = f"{API_URL}/phone-number/{PHONE_NUMBER_ID}"

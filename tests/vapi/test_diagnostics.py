@@ -13,7 +13,6 @@ from tests.businesses.factories import (
     VapiPhoneNumberFactory,
 )
 from tests.calls.factories import CallFactory
-from tests.vapi.payloads import vapi_api
 from tests.vapi.payloads.vapi_api import (
     API_URL,
     CREDENTIAL_ID,
@@ -24,8 +23,6 @@ from tests.vapi.payloads.vapi_api import (
 )
 
 # Shared fixtures: a fake VAPI behind respx, and the settings pointing at it.
-vapi_api_settings = vapi_api.vapi_api_settings
-fake_vapi = vapi_api.fake_vapi
 
 pytestmark = pytest.mark.django_db
 

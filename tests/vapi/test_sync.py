@@ -10,7 +10,7 @@ from apps.vapi import intake, protocol
 from apps.vapi import sync as vapi_sync
 from apps.vapi.client import VapiApiError, VapiClient
 from tests.businesses.factories import BusinessFactory, VapiPhoneNumberFactory
-from tests.vapi.payloads import load_payload, vapi_api
+from tests.vapi.payloads import load_payload
 from tests.vapi.payloads.vapi_api import (
     CALL_ID,
     CREDENTIAL_ID,
@@ -23,8 +23,6 @@ from tests.vapi.payloads.vapi_api import (
 )
 
 # Shared fixtures: a fake VAPI behind respx, and the settings pointing at it.
-vapi_api_settings = vapi_api.vapi_api_settings
-fake_vapi = vapi_api.fake_vapi
 
 pytestmark = pytest.mark.django_db
 

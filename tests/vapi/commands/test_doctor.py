@@ -9,8 +9,6 @@ from tests.vapi.payloads import vapi_api
 from tests.vapi.payloads.vapi_api import CREDENTIAL_ID, SERVER_URL, phone_number
 
 # Shared fixtures: a fake VAPI behind respx, and the settings pointing at it.
-vapi_api_settings = vapi_api.vapi_api_settings
-fake_vapi = vapi_api.fake_vapi
 
 pytestmark = pytest.mark.django_db
 

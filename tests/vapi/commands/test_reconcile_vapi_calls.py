@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from apps.calls.models import Call, WebhookEvent
 from tests.businesses.factories import BusinessFactory, VapiPhoneNumberFactory
-from tests.vapi.payloads import vapi_api
 from tests.vapi.payloads.vapi_api import (
     CALL_ID,
     PHONE_NUMBER_ID,
@@ -16,8 +15,6 @@ from tests.vapi.payloads.vapi_api import (
 )
 
 # Shared fixtures: a fake VAPI behind respx, and the settings pointing at it.
-vapi_api_settings = vapi_api.vapi_api_settings
-fake_vapi = vapi_api.fake_vapi
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,6 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.businesses.factories import BusinessFactory, VapiPhoneNumberFactory
-from tests.vapi.payloads import vapi_api
 from tests.vapi.payloads.vapi_api import (
     PHONE_NUMBER_ID,
     SERVER_URL,
@@ -12,8 +11,6 @@ from tests.vapi.payloads.vapi_api import (
 )
 
 # Shared fixtures: a fake VAPI behind respx, and the settings pointing at it.
-vapi_api_settings = vapi_api.vapi_api_settings
-fake_vapi = vapi_api.fake_vapi
 
 pytestmark = pytest.mark.django_db
 
