@@ -28,6 +28,10 @@ HANG = "hang"
 USER_INTERRUPTED = "user-interrupted"
 CALL_DELETED = "call.deleted"
 CALL_DELETE_FAILED = "call.delete.failed"
+# The messages VAPI waits on for an answer; every other type is informational.
+ANSWERED_TYPES = frozenset(
+    {ASSISTANT_REQUEST, TOOL_CALLS, FUNCTION_CALL, TRANSFER_DESTINATION_REQUEST}
+)
 
 # VAPI ids are UUIDs and tool call ids are the model's ("call_…", "toolu_…");
 # anything longer is not VAPI, and would not fit the columns that store them.

@@ -4,11 +4,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from apps.calls.models import Call, ToolInvocation, WebhookEvent
+from apps.calls.models import PURGED, Call, ToolInvocation, WebhookEvent
 from apps.leads.models import Lead
 from apps.privacy.erasure import erase_caller
-from apps.privacy.retention import PURGED
-from apps.vapi import intake, protocol
+from apps.vapi import call_records, intake, protocol
 from tests.businesses.factories import BusinessFactory, VapiPhoneNumberFactory
 from tests.leads.factories import LeadFactory
 from tests.vapi.payloads import (
@@ -267,7 +266,7 @@ def test_business_falls_back_to_the_dialled_number():
 def test_find_business_without_any_number_is_none():
     message = protocol.parse({"message": {"type": "hang", "call": {"id": "c1"}}})
 
-    assert intake.find_business(message) is None
+    assert call_records.find_business(message) is None
 
 
 def test_a_call_first_seen_without_its_number_gets_the_business_later():

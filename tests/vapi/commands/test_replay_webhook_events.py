@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from apps.calls.models import Call, WebhookEvent
-from apps.vapi import intake, protocol
+from apps.vapi import call_records, intake, protocol
 from apps.vapi.management.commands import replay_webhook_events
 from tests.businesses.factories import VapiPhoneNumberFactory
 from tests.calls.factories import WebhookEventFactory
@@ -23,7 +23,7 @@ def failed_status_update(monkeypatch):
         raise RuntimeError("database blip")
 
     with monkeypatch.context() as patch:
-        patch.setitem(intake.CALL_UPDATES, protocol.STATUS_UPDATE, broken)
+        patch.setitem(call_records.CALL_UPDATES, protocol.STATUS_UPDATE, broken)
         intake.receive_vapi_message(
             protocol.parse(load_payload("10-status-update-ended"))
         )

@@ -6,7 +6,7 @@ from apps.core.command_options import (
     business_from_slug,
     window,
 )
-from apps.vapi import sync as vapi_sync
+from apps.vapi import reconciliation
 from apps.vapi.client import VapiApiError, VapiClient
 
 
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         since_at, until_at = window(since, until)
         try:
             with VapiClient.from_settings() as client:
-                report = vapi_sync.reconcile_calls(
+                report = reconciliation.reconcile_calls(
                     since=since_at,
                     until=until_at,
                     business=business_from_slug(business),
