@@ -1,6 +1,4 @@
-import json
-
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -9,12 +7,11 @@ from django.utils.html import format_html
 
 from apps.businesses.tenant_admin import TenantScopedAdmin
 from apps.calls import post_call
-from apps.calls.models import Call, ToolInvocation, WebhookEvent
+from apps.calls.models import Call, ToolInvocation
 from apps.calls.transcripts import conversation_turns
 from apps.core.links import is_web_url
 from apps.core.phones import format_phone
 from apps.privacy import vapi_deletion
-from apps.vapi import intake
 
 # What VAPI reported is the record of the call: staff read it, never edit it.
 VAPI_FIELDS = (
@@ -208,58 +205,6 @@ class CallAdmin(TenantScopedAdmin):
     @admin.display(description="Ours and VAPI's")
     def analysis_comparison(self, call):
         return render_to_string("admin/calls/analysis.html", {"call": call})
-
-
-@admin.register(WebhookEvent)
-class WebhookEventAdmin(TenantScopedAdmin):
-    list_display = ("received_at", "type", "vapi_call_id", "status", "short_error")
-    list_filter = ("status", "type")
-    search_fields = ("vapi_call_id", "dedupe_key")
-    date_hierarchy = "received_at"
-    fields = (
-        ("type", "status"),
-        ("vapi_call_id", "call"),
-        ("received_at", "processed_at"),
-        "error",
-        "pretty_payload",
-        "pretty_response",
-    )
-    readonly_fields = fields[3:] + tuple(f.name for f in WebhookEvent._meta.fields)
-    actions = ("replay_events",)
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).defer("payload", "response")
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.display(description="Error")
-    def short_error(self, event):
-        return event.error[:80]
-
-    @admin.display(description="Payload")
-    def pretty_payload(self, event):
-        return _pretty_json(event.payload)
-
-    @admin.display(description="Our answer")
-    def pretty_response(self, event):
-        return _pretty_json(event.response)
-
-    @admin.action(description="Replay failed or unfinished events")
-    def replay_events(self, request, queryset):
-        report = intake.replay_webhook_events(queryset)
-        self.message_user(
-            request,
-            f"Replayed {report.replayed}, still failing {report.failed}, "
-            f"skipped {report.skipped} already processed.",
-            level=messages.WARNING if report.failed else messages.SUCCESS,
-        )
-
-
-def _pretty_json(value) -> str:
-    if value is None:
-        return "—"
-    return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True))
 
 
 @admin.register(ToolInvocation)
