@@ -9,6 +9,7 @@ from apps.businesses.models import (
 )
 from apps.businesses.tenant_admin import TenantScopedAdmin, TenantTabularInline
 
+
 class VapiPhoneNumberInline(TenantTabularInline):
     model = VapiPhoneNumber
     extra = 0

@@ -1,4 +1,4 @@
-"""Options and output that the operator commands share: time windows, businesses, progress."""
+"""Options and output that the operator commands share: time windows and progress."""
 
 import datetime as dt
 import re
@@ -6,8 +6,6 @@ import sys
 
 from django.core.management.base import CommandError, OutputWrapper
 from django.utils import timezone
-
-from apps.businesses.models import Business
 
 _AGE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -51,15 +49,6 @@ def parse_moment(value: str, *, now: dt.datetime) -> dt.datetime:
             f"{value!r} is neither an age like 24h nor an ISO datetime like 2025-03-14T15:00."
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def business_from_slug(slug: str | None) -> Business | None:
-    if slug is None:
-        return None
-    business = Business.objects.filter(slug=slug).first()
-    if business is None:
-        raise CommandError(f"No business with slug {slug!r}.")
-    return business
 
 
 class Progress:

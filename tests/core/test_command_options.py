@@ -4,8 +4,7 @@ import io
 import pytest
 from django.core.management.base import CommandError, OutputWrapper
 
-from apps.core.command_options import Progress, business_from_slug, parse_moment, window
-from tests.businesses.factories import BusinessFactory
+from apps.core.command_options import Progress, parse_moment, window
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 
@@ -42,15 +41,6 @@ def test_window_without_since_is_open_ended():
     start, end = window(None, None)
     assert start is None
     assert end.tzinfo is not None
-
-
-@pytest.mark.django_db
-def test_business_from_slug():
-    business = BusinessFactory(slug="maison")
-    assert business_from_slug("maison") == business
-    assert business_from_slug(None) is None
-    with pytest.raises(CommandError, match="No business with slug 'nope'"):
-        business_from_slug("nope")
 
 
 def test_progress_writes_a_line_per_step_when_not_on_a_terminal():

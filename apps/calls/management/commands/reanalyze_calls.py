@@ -1,9 +1,10 @@
 from django.core.management.base import BaseCommand
 
+from apps.businesses.command_options import business_from_slug
 from apps.calls import post_call
 from apps.calls.analysis import PROMPT_VERSION
 from apps.calls.models import Call
-from apps.core.command_options import add_window_arguments, business_from_slug, window
+from apps.core.command_options import add_window_arguments, window
 
 
 class Command(BaseCommand):

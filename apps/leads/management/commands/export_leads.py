@@ -2,12 +2,8 @@ from collections.abc import Iterable, Iterator
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.core.command_options import (
-    Progress,
-    add_window_arguments,
-    business_from_slug,
-    window,
-)
+from apps.businesses.command_options import business_from_slug
+from apps.core.command_options import Progress, add_window_arguments, window
 from apps.leads import csv_format
 from apps.leads.models import Lead
 

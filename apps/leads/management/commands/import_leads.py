@@ -3,7 +3,8 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.core.command_options import Progress, business_from_slug
+from apps.businesses.command_options import business_from_slug
+from apps.core.command_options import Progress
 from apps.leads import imports
 from apps.leads.csv_format import LeadCsvError
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.core.command_options import business_from_slug
+from apps.businesses.command_options import business_from_slug
 from apps.core.phones import InvalidPhoneError
 from apps.privacy import erasure
 

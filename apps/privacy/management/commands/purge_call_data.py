@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.core.command_options import Progress, business_from_slug
+from apps.businesses.command_options import business_from_slug
+from apps.core.command_options import Progress
 from apps.privacy import retention
 
 

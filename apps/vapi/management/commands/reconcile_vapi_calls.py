@@ -1,11 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.core.command_options import (
-    Progress,
-    add_window_arguments,
-    business_from_slug,
-    window,
-)
+from apps.businesses.command_options import business_from_slug
+from apps.core.command_options import Progress, add_window_arguments, window
 from apps.vapi import reconciliation
 from apps.vapi.client import VapiApiError, VapiClient
 
