@@ -32,9 +32,11 @@ test: export SECRET_KEY ?= insecure-key-for-tests-only
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Style, formatting, and the apps' layer contract in .importlinter.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
