@@ -286,7 +286,53 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# --- Email ---
+# --- Logging ---
+# Readable lines while developing, one JSON object per line in production;
+# every record carries the VAPI call id when one is being handled.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"vapi_call_id": {"()": "apps.core.logging.VapiCallIdFilter"}},
+    "formatters": {
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [call=%(vapi_call_id)s] %(message)s"
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(vapi_call_id)s",
+            "rename_fields": {
+                "asctime": "time",
+                "levelname": "level",
+                "name": "logger",
+            },
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["vapi_call_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},  # it logs every successful login at INFO
+    },
+}
+
+# The integrations and apps below come in the apps' order, from the bottom of the
+# chain up (docs/architecture.md): core, notifications, appointments, calls, Roxy,
+# VAPI's side, privacy, then staff reporting.
+
+# --- Core: links ---
+# Where staff open VoiceHive, e.g. https://app.voicehive.example; staff alerts link
+# to the call or appointment there. Blank leaves the links out.
+SITE_URL = env.str("SITE_URL", default="")
+
+# --- Notifications: email ---
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
@@ -295,7 +341,7 @@ DEFAULT_FROM_EMAIL = env.str(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- Notifications ---
+# --- Notifications: providers, SMS and delivery ---
 # EMAIL_BACKEND (above) picks the email provider, e.g.
 # anymail.backends.postmark.EmailBackend; ANYMAIL_API_KEY is that provider's key and
 # is filed under the setting name its anymail backend reads. Delivery events arrive at
@@ -357,7 +403,17 @@ NOTIFICATIONS_SWEEP_GRACE_SECONDS = env.int(
 )
 NOTIFICATIONS_SWEEP_BATCH_SIZE = env.int("NOTIFICATIONS_SWEEP_BATCH_SIZE", default=500)
 
-# --- OpenAI ---
+# --- Appointments: scheduling and reminders ---
+# Offered start times step this many minutes from each working interval's start.
+SCHEDULING_SLOT_MINUTES = env.int("SCHEDULING_SLOT_MINUTES", default=30)
+# No slot starts sooner than this after now (time to get there, prepare the chair).
+SCHEDULING_MIN_NOTICE_MINUTES = env.int("SCHEDULING_MIN_NOTICE_MINUTES", default=60)
+# The last bookable day is today (business local) plus this many days.
+SCHEDULING_MAX_DAYS_AHEAD = env.int("SCHEDULING_MAX_DAYS_AHEAD", default=90)
+# Reminders go out this many hours (elapsed time, not wall-clock) before a visit.
+REMINDER_LEAD_HOURS = env.int("REMINDER_LEAD_HOURS", default=24)
+
+# --- Calls: post-call analysis (OpenAI) ---
 # Post-call analysis. With no key, analysis is skipped (calls marked "skipped").
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
@@ -365,7 +421,7 @@ OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="https://api.openai.com/v1"
 # Below CELERY_TASK_SOFT_TIME_LIMIT; the SDK itself never retries (Celery does).
 OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=60.0)
 
-# --- Post-call pipeline ---
+# --- Calls: post-call pipeline ---
 # A call still waiting for analysis this long after its last enqueue (or claim) is
 # rung again by the sweep. Longer than one analysis attempt (OPENAI_TIMEOUT_SECONDS)
 # plus the retry backoff, so a call being worked on is not rung twice.
@@ -379,50 +435,6 @@ MISSED_CALL_MAX_SECONDS = env.int("MISSED_CALL_MAX_SECONDS", default=20)
 # Staff alerts (new lead, urgent follow-up, missed call) only for calls that ended
 # this recently, so re-running analysis on old calls never alerts about them.
 POST_CALL_ALERT_MAX_AGE_HOURS = env.int("POST_CALL_ALERT_MAX_AGE_HOURS", default=24)
-# Reminders go out this many hours (elapsed time, not wall-clock) before a visit.
-REMINDER_LEAD_HOURS = env.int("REMINDER_LEAD_HOURS", default=24)
-# Local hour (0-23, each business's own time zone) for yesterday's staff digest.
-DAILY_DIGEST_HOUR = env.int("DAILY_DIGEST_HOUR", default=7)
-# Where staff open VoiceHive, e.g. https://app.voicehive.example; staff alerts link
-# to the call or appointment there. Blank leaves the links out.
-SITE_URL = env.str("SITE_URL", default="")
-
-# --- Logging ---
-# Readable lines while developing, one JSON object per line in production;
-# every record carries the VAPI call id when one is being handled.
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"vapi_call_id": {"()": "apps.core.logging.VapiCallIdFilter"}},
-    "formatters": {
-        "text": {
-            "format": "%(asctime)s %(levelname)s %(name)s [call=%(vapi_call_id)s] %(message)s"
-        },
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(vapi_call_id)s",
-            "rename_fields": {
-                "asctime": "time",
-                "levelname": "level",
-                "name": "logger",
-            },
-        },
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
-            "filters": ["vapi_call_id"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        "axes": {"level": "WARNING"},  # it logs every successful login at INFO
-    },
-}
 
 # --- Roxy ---
 # The transient assistant returned on assistant-request, and the tools it calls.
@@ -453,15 +465,7 @@ ROXY_SLOTS_OFFERED = env.int("ROXY_SLOTS_OFFERED", default=4)
 # Days searched when the caller gives no date, and when a day is full.
 ROXY_SEARCH_DAYS = env.int("ROXY_SEARCH_DAYS", default=7)
 
-# --- Scheduling ---
-# Offered start times step this many minutes from each working interval's start.
-SCHEDULING_SLOT_MINUTES = env.int("SCHEDULING_SLOT_MINUTES", default=30)
-# No slot starts sooner than this after now (time to get there, prepare the chair).
-SCHEDULING_MIN_NOTICE_MINUTES = env.int("SCHEDULING_MIN_NOTICE_MINUTES", default=60)
-# The last bookable day is today (business local) plus this many days.
-SCHEDULING_MAX_DAYS_AHEAD = env.int("SCHEDULING_MAX_DAYS_AHEAD", default=90)
-
-# --- VAPI ---
+# --- VAPI: the webhook ---
 # The webhook (/api/v1/vapi/webhook/) fails closed: with neither secret below set,
 # every request is refused with 401. Either configured mode passing is enough.
 # Bearer mode, on when VAPI_WEBHOOK_SECRET is set: VAPI sends the token in
@@ -494,7 +498,7 @@ VAPI_MAX_BODY_BYTES = env.int("VAPI_MAX_BODY_BYTES", default=5 * 1024 * 1024)
 # is still being answered waits this long for that answer before giving up.
 VAPI_DUPLICATE_WAIT_SECONDS = env.float("VAPI_DUPLICATE_WAIT_SECONDS", default=5.0)
 
-# --- VAPI REST API ---
+# --- VAPI: REST API ---
 # Used by operator commands (sync_vapi_assistant, reconcile_vapi_calls, doctor) and
 # by the worker deleting VAPI's copy of erased calls, never by the webhook. The
 # private API key is a bearer token: keep it out of logs.
@@ -504,7 +508,13 @@ VAPI_API_TIMEOUT_SECONDS = env.float("VAPI_API_TIMEOUT_SECONDS", default=30.0)
 # VAPI sends the end-of-call report only after its post-call analysis, so a call
 # that ended more recently than this is left for the webhook by reconcile_vapi_calls.
 VAPI_RECONCILE_MIN_AGE_SECONDS = env.int("VAPI_RECONCILE_MIN_AGE_SECONDS", default=300)
+
+# --- Privacy ---
 # Erased callers' calls are always deleted at VAPI too. This also deletes VAPI's copy
 # of calls the nightly retention purge blanks: thousands a night, and gone from
 # VAPI's own dashboard. Turning it on also covers every call purged before.
 VAPI_DELETE_PURGED_CALLS = env.bool("VAPI_DELETE_PURGED_CALLS", default=False)
+
+# --- Dashboard: staff reporting ---
+# Local hour (0-23, each business's own time zone) for yesterday's staff digest.
+DAILY_DIGEST_HOUR = env.int("DAILY_DIGEST_HOUR", default=7)
