@@ -19,7 +19,6 @@ $(STAMP): requirements/base.txt requirements/dev.txt requirements/prod.txt
 run: export DEBUG ?= true
 run: export VAPI_WEBHOOK_SECRET ?= dev-webhook-secret
 run: $(STAMP)
-	mkdir -p var/celery var/celery-processed
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	@echo "Starting a Celery worker (with beat) in the background; its log is var/worker.log"
