@@ -254,10 +254,7 @@ def _ensure_demo_login(business: Business, *, password: str, superuser: bool) ->
         user.set_password(password)
     user.is_superuser = superuser
     user.save(update_fields=["password", "is_superuser"])
-    Membership.objects.update_or_create(
-        user=user, business=business, defaults={"role": Membership.Role.MANAGER}
-    )
-    business_services.sync_staff_access(user)
+    business_services.add_member(business, user=user, role=Membership.Role.MANAGER)
     return created
 
 

@@ -36,21 +36,6 @@ KIND_CHANNELS: dict[str, frozenset[str]] = {
     "appointment_reminder": frozenset({EMAIL, SMS}),
     STAFF_INVITE: frozenset({EMAIL}),
 }
-STAFF_KINDS = frozenset(
-    {
-        "new_lead",
-        "new_booking",
-        "cancellation",
-        "appointment_moved",
-        "callback_request",
-        "urgent_follow_up",
-        "missed_call",
-        "daily_digest",
-    }
-)
-# Messages about a person's own account, not about the business's day.
-ACCOUNT_KINDS = frozenset({STAFF_INVITE})
-CALLER_KINDS = frozenset(KIND_CHANNELS) - STAFF_KINDS - ACCOUNT_KINDS
 # Caller emails that carry a calendar invite. All share the appointment's UID, so a
 # reschedule's invite moves the event and a cancellation's takes it off the calendar.
 INVITE_KINDS = frozenset(

@@ -5,6 +5,7 @@ import icalendar
 import pytest
 
 from apps.notifications import rendering
+from apps.notifications.models import CREDENTIAL_KINDS
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 START = dt.datetime(2026, 3, 14, 19, 0, tzinfo=dt.UTC)  # 2:00 PM CDT
@@ -68,7 +69,23 @@ def test_plain_text_is_not_html_escaped(kind, channel):
     assert "&amp;" not in message.body + message.subject
 
 
-@pytest.mark.parametrize("kind", sorted(rendering.CALLER_KINDS))
+STAFF_KINDS = {
+    "new_lead",
+    "new_booking",
+    "cancellation",
+    "appointment_moved",
+    "callback_request",
+    "urgent_follow_up",
+    "missed_call",
+    "daily_digest",
+}
+# Every other kind goes to a caller, so a new kind is checked unless named above.
+CALLER_KINDS = sorted(
+    set(rendering.KIND_CHANNELS) - STAFF_KINDS - set(CREDENTIAL_KINDS)
+)
+
+
+@pytest.mark.parametrize("kind", CALLER_KINDS)
 def test_caller_texts_offer_an_opt_out(kind):
     assert "Reply STOP to opt out." in render(kind, "sms").body
 
