@@ -414,7 +414,8 @@ SCHEDULING_MAX_DAYS_AHEAD = env.int("SCHEDULING_MAX_DAYS_AHEAD", default=90)
 REMINDER_LEAD_HOURS = env.int("REMINDER_LEAD_HOURS", default=24)
 
 # --- Calls: post-call analysis (OpenAI) ---
-# Post-call analysis. With no key, analysis is skipped (calls marked "skipped").
+# Post-call analysis. With no key, calls use VAPI's own analysis where it sent one,
+# and are otherwise marked "skipped".
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="https://api.openai.com/v1")
