@@ -1,4 +1,4 @@
-"""A realistic demo tenant, matching the example VAPI call in ../shared/vapi/examples.
+"""A realistic demo tenant, matching the example VAPI call in tests/vapi/payloads.
 
 This app depends on every other app and nothing depends on it: it only seeds data.
 """

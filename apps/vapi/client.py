@@ -1,9 +1,10 @@
 """A small typed client for VAPI's REST API (phone numbers and calls), over httpx.
 
 Used by operator commands and by the worker that deletes VAPI's copy of erased
-calls; the webhook never calls VAPI. Paths and shapes follow
-../shared/vapi/openapi/api/openapi.json. The API key is a bearer token: it is sent in
-the Authorization header and appears in no message, repr or log line.
+calls; the webhook never calls VAPI. Paths and shapes follow VAPI's published
+OpenAPI definition (https://docs.vapi.ai/api-reference; the schemas we rely on are
+kept in tests/vapi/payloads/vapi_api/openapi.json). The API key is a bearer token:
+it is sent in the Authorization header and appears in no message, repr or log line.
 """
 
 import datetime as dt

@@ -1,6 +1,6 @@
 """Pure parsing of VAPI server messages: raw body in, VapiMessage out. No database.
 
-See ../shared/vapi/PROTOCOL.md. VAPI adds message types often and its payloads
+See docs/vapi-protocol.md. VAPI adds message types often and its payloads
 differ from its own schema in places (tool arguments as an object or a string),
 so parsing is lenient about what is missing, and strict (raising VapiPayloadError)
 about the envelope and about any field we read that has the wrong JSON type.

@@ -1,7 +1,7 @@
 """Simulated VAPI calls: realistic server-message payloads and a driver that sends them.
 
 Used by `manage.py simulate_call` and by the load benchmark in bench/. The payload
-builders (`payloads`) are pure and follow ../shared/vapi/examples; the driver
+builders (`payloads`) are pure and follow tests/vapi/payloads; the driver
 (`driver`) plays a scripted caller against the real webhook through a transport
 (`transports`: Django's test client in process, or httpx over HTTP) that signs
 each body with the configured VAPI credential; `recorded` reads back the result.

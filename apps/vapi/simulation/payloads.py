@@ -1,4 +1,4 @@
-"""VAPI server-message bodies for a simulated call, shaped like ../shared/vapi/examples. Pure."""
+"""VAPI server-message bodies for a simulated call, shaped like tests/vapi/payloads. Pure."""
 
 import datetime as dt
 import json
