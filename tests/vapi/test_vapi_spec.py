@@ -24,7 +24,7 @@ MESSAGE_SCHEMAS = {
     "end-of-call-report": "ServerMessageEndOfCallReport",
     "transfer-destination-request": "ServerMessageTransferDestinationRequest",
 }
-# The legacy function-call has no schema in any published version (PROTOCOL §3.3).
+# The legacy function-call has no schema in any published version (docs/vapi-protocol.md §3.3).
 NO_SCHEMA = {"function-call"}
 REPLY_SCHEMAS = {
     "01": "ServerMessageResponseAssistantRequest",
@@ -52,7 +52,7 @@ def test_a_schema_outside_the_subset_fails_rather_than_skips():
 @pytest.mark.parametrize("name", NAMES)
 def test_every_example_message_follows_its_published_schema(name):
     """All but the tool calls whose arguments are an object (04, 05, 06): live
-    traffic sends them that way, the spec says a JSON string (PROTOCOL §5). As
+    traffic sends them that way, the spec says a JSON string (docs/vapi-protocol.md §5). As
     strings, as protocol.parse reads both, they conform too."""
     message = load_payload(name)["message"]
     if message["type"] in NO_SCHEMA:

@@ -1,7 +1,7 @@
 """The webhook's HTTP contract as OpenAPI shapes.
 
 Only documentation: the body is parsed by apps.vapi.protocol, which must accept
-VAPI's inconsistent real payloads (see PROTOCOL.md) that a strict serializer
+VAPI's inconsistent real payloads (see docs/vapi-protocol.md) that a strict serializer
 would refuse.
 """
 

@@ -303,7 +303,7 @@ def _same_entries(reply: dict[str, Any], expected: dict[str, Any]) -> list[dict]
         (entry["toolCallId"], entry["name"], "error" in entry, set(entry))
         for entry in expected["results"]
     ]
-    for entry in reply["results"]:  # single-line strings (PROTOCOL §4.2)
+    for entry in reply["results"]:  # single-line strings (docs/vapi-protocol.md §4.2)
         assert not any("\n" in str(value) for value in entry.values())
     return reply["results"]
 
