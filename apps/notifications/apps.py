@@ -8,7 +8,10 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import tracking
 
-        from apps.notifications import receivers
+        from apps.notifications import (
+            checks,  # noqa: F401  importing it registers this app's deploy checks
+            receivers,
+        )
 
         # ESP webhooks (delivered, bounced, complained...) arrive through anymail's views.
         tracking.connect(
