@@ -34,12 +34,13 @@ from apps.businesses.models import Closure, OpeningHours
 UTC = dt.UTC
 SLOT_SALT = "apps.appointments.slot"
 SLOT_SIGNATURE_LENGTH = 16  # 96 bits of HMAC-SHA256: unguessable, still short
-# By the slot's local start time; "any" (or nothing) means the whole day.
+# By the slot's local start time; ANY_PART_OF_DAY (or nothing) means the whole day.
 PARTS_OF_DAY = {
     "morning": (dt.time.min, dt.time(12)),
     "afternoon": (dt.time(12), dt.time(17)),
     "evening": (dt.time(17), dt.time.max),
 }
+ANY_PART_OF_DAY = "any"
 
 Interval = tuple[dt.datetime, dt.datetime]
 
@@ -320,19 +321,6 @@ def find_free_slots(
     )
 
 
-def is_slot_free(
-    service: Service,
-    *,
-    provider: Provider,
-    start_at: dt.datetime,
-    now: dt.datetime | None = None,
-    ignoring: Appointment | None = None,
-) -> bool:
-    """Whether `provider` could take `service` at exactly `start_at` (a start we would offer)."""
-    schedule = Schedule(service, provider=provider, now=now, ignoring=ignoring)
-    return schedule.slot_at(start_at) is not None
-
-
 def alternatives_near(
     service: Service,
     *,
@@ -378,10 +366,12 @@ def one_per_start_time(slots: Iterable[Slot]) -> list[Slot]:
 
 def _check_part_of_day(part_of_day: str | None) -> tuple[dt.time, dt.time] | None:
     value = (part_of_day or "").strip().lower()
-    if value in ("", "any"):
+    if value in ("", ANY_PART_OF_DAY):
         return None
     if value not in PARTS_OF_DAY:
-        raise ValueError(f"part_of_day must be one of {sorted(PARTS_OF_DAY)} or 'any'.")
+        raise ValueError(
+            f"part_of_day must be one of {sorted(PARTS_OF_DAY)} or {ANY_PART_OF_DAY!r}."
+        )
     return PARTS_OF_DAY[value]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from apps.calls.analysis import URGENT_FOLLOW_UPS
 from apps.calls.models import Call
 from apps.calls.transcripts import conversation_turns
 from apps.core.links import absolute_url
@@ -18,7 +19,6 @@ from apps.core.phones import format_phone
 from apps.leads.models import Lead
 from apps.notifications import services as notification_services
 
-URGENT_FOLLOW_UPS = frozenset({"high", "urgent"})
 # endedReasons after which Roxy (or a person) finished the call: never "missed".
 FINISHED_REASON_PREFIXES = (
     "assistant-ended-call",

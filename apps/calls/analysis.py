@@ -1,4 +1,5 @@
-"""Post-call analysis with OpenAI: a transcript in, a validated CallAnalysis out. No DB.
+"""Post-call analysis: the vocabulary OpenAI and VAPI both answer in, and OpenAI's
+analysis of a call (a transcript in, a validated CallAnalysis out). No DB.
 
 Uses Chat Completions with Structured Outputs (`response_format` type `json_schema`,
 `strict: true`), which the pinned SDK supports, and still validates the reply itself.
@@ -18,20 +19,30 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-PROMPT_VERSION = "2026-11-26.1"
+PROMPT_VERSION = "2026-12-06.1"
 
-INTENTS = (
-    "book",
-    "reschedule",
-    "cancel",
-    "question",
-    "complaint",
-    "sales_lead",
-    "spam",
-    "other",
-)
+# What a call was about: one vocabulary for both analysts. OpenAI reads these meanings
+# in its prompt and VAPI in the schema Roxy sends it (VAPI_ANALYSIS_SCHEMA), so alerts,
+# leads and the dashboard read an intent the same way whoever judged the call.
+INTENTS = {
+    "book": "a new appointment",
+    "reschedule": "move an existing appointment",
+    "cancel": "cancel an appointment",
+    "question": "hours, prices, services, directions",
+    "lead": "interest in something staff should sell or quote (packages, events, "
+    "groups, a new service)",
+    "message": "a message for staff or a request to be called back",
+    "complaint": "unhappy with the business, a visit or a booking",
+    "spam": "robocalls, telemarketing, wrong numbers",
+    "other": "anything else",
+}
+INTENT_GUIDE = "; ".join(f"{name} = {meaning}" for name, meaning in INTENTS.items())
 SENTIMENTS = ("positive", "neutral", "negative")
 URGENCIES = ("none", "low", "normal", "high", "urgent")
+# The urgencies that alert staff at once and flag the call on the dashboard; VAPI's
+# yes-or-no `urgent` is asked with the same test and read back as "urgent".
+URGENT_FOLLOW_UPS = ("high", "urgent")
+URGENT_WHEN = "safety issues, angry callers or same-day deadlines"
 
 # ~12k tokens: long enough for a 30-minute call, bounded so a runaway call can't 400.
 MAX_TRANSCRIPT_CHARS = 48_000
@@ -39,18 +50,16 @@ MAX_COMPLETION_TOKENS = 2_000
 # Worth another try later: timeout, conflict, rate limit; 5xx is handled separately.
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 
-SYSTEM_PROMPT = """\
-You analyse phone calls answered by Roxy, the AI receptionist for {business_name}. \
+# An f-string: {{business_name}} stays a placeholder, filled in per call.
+SYSTEM_PROMPT = f"""\
+You analyse phone calls answered by Roxy, the AI receptionist for {{business_name}}. \
 Staff read your output to decide what to do next. Report only what the call shows; \
 never invent names, emails or details.
 
 Fields:
 - summary: 1-3 plain sentences for staff: who called, what they wanted, what Roxy \
 did (booked, cancelled, answered...), and what is still open.
-- intent: the caller's main purpose. book = a new appointment; reschedule; cancel; \
-question = hours, prices, services, directions; complaint; sales_lead = interest in \
-something staff should sell or quote (packages, events, groups, a new service); \
-spam = robocalls, telemarketing, wrong numbers; other.
+- intent: the caller's main purpose. {INTENT_GUIDE}.
 - sentiment: the caller's mood by the end of the call.
 - lead_score: 0-100, how likely this caller is to bring business soon. 0-10 spam or \
 no interest; 20-40 a general question; 50-70 clear interest in a service; 70-90 ready \
@@ -61,7 +70,7 @@ null. Write a spoken email as an address ("dana at example dot com" -> \
 dana@example.com).
 - follow_up_needed: true if staff must act (call back, send information, fix a \
 problem, answer what Roxy could not). follow_up_urgency: "none" when no follow-up \
-is needed; "urgent" only for safety issues, angry callers or same-day deadlines.
+is needed; "urgent" only for {URGENT_WHEN}.
 - action_items: short imperative tasks for staff; an empty list when there are none.
 - language: the ISO 639-1 code of the language the caller spoke, e.g. "en".
 
@@ -75,37 +84,49 @@ About the business:
 Call transcript:
 {conversation}"""
 
+_ANALYSIS_PROPERTIES = {
+    "summary": {"type": "string"},
+    "intent": {"type": "string", "enum": list(INTENTS)},
+    "sentiment": {"type": "string", "enum": list(SENTIMENTS)},
+    "lead_score": {"type": "integer", "description": "0 to 100"},
+    "lead_score_reason": {"type": "string"},
+    "caller_name": {"type": ["string", "null"]},
+    "caller_email": {"type": ["string", "null"]},
+    "service_of_interest": {"type": ["string", "null"]},
+    "follow_up_needed": {"type": "boolean"},
+    "follow_up_urgency": {"type": "string", "enum": list(URGENCIES)},
+    "action_items": {"type": "array", "items": {"type": "string"}},
+    "language": {"type": "string", "description": "ISO 639-1 code"},
+}
 ANALYSIS_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
-    "required": [
-        "summary",
-        "intent",
-        "sentiment",
-        "lead_score",
-        "lead_score_reason",
-        "caller_name",
-        "caller_email",
-        "service_of_interest",
-        "follow_up_needed",
-        "follow_up_urgency",
-        "action_items",
-        "language",
-    ],
+    # Strict structured outputs want every property listed as required.
+    "required": list(_ANALYSIS_PROPERTIES),
+    "properties": _ANALYSIS_PROPERTIES,
+}
+
+# What Roxy asks VAPI's own analysis for (her analysisPlan), which post_call reads
+# when OpenAI is not configured: the same intents and the same test for urgent.
+VAPI_ANALYSIS_SCHEMA = {
+    "type": "object",
     "properties": {
-        "summary": {"type": "string"},
-        "intent": {"type": "string", "enum": list(INTENTS)},
-        "sentiment": {"type": "string", "enum": list(SENTIMENTS)},
-        "lead_score": {"type": "integer", "description": "0 to 100"},
-        "lead_score_reason": {"type": "string"},
-        "caller_name": {"type": ["string", "null"]},
-        "caller_email": {"type": ["string", "null"]},
-        "service_of_interest": {"type": ["string", "null"]},
-        "follow_up_needed": {"type": "boolean"},
-        "follow_up_urgency": {"type": "string", "enum": list(URGENCIES)},
-        "action_items": {"type": "array", "items": {"type": "string"}},
-        "language": {"type": "string", "description": "ISO 639-1 code"},
+        "caller_name": {"type": "string"},
+        "intent": {
+            "type": "string",
+            "enum": list(INTENTS),
+            "description": f"The caller's main purpose: {INTENT_GUIDE}.",
+        },
+        "service": {"type": "string"},
+        "appointment_booked": {"type": "boolean"},
+        "lead_captured": {"type": "boolean"},
+        "callback_requested": {"type": "boolean"},
+        "urgent": {
+            "type": "boolean",
+            "description": f"Staff must act today: true only for {URGENT_WHEN}.",
+        },
     },
+    "required": ["intent"],
 }
 
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")

@@ -14,8 +14,6 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -195,27 +193,31 @@ def _openai_outcome(result: CallAnalysis) -> Outcome:
 
 
 def _vapi_outcome(call: Call) -> Outcome | None:
-    """VAPI's summary and structured data, mapped onto our fields where they fit."""
+    """VAPI's summary and structured data (analysis.VAPI_ANALYSIS_SCHEMA) on our fields.
+
+    VAPI judges no sentiment and no lead score: they stay unknown rather than guessed,
+    so VAPI's word alone never qualifies a lead.
+    """
     data = (
         call.vapi_structured_data if isinstance(call.vapi_structured_data, dict) else {}
     )
     summary = call.vapi_summary.strip()
     if not summary and not data:
         return None
-    intent = _pick(data, "intent")
-    urgency = _pick(data, "follow_up_urgency")
+    intent = _text(data, "intent")
+    urgent = data.get("urgent") is True
+    follow_up = urgent or any(
+        data.get(flag) is True for flag in ("callback_requested", "lead_captured")
+    )
     facts = {
         "source": VAPI_PROMPT_VERSION,
         "summary": summary,
         "intent": intent if intent in analysis.INTENTS else "",
-        "caller_name": _pick(data, "caller_name", "customer_name", "name"),
-        "caller_email": _email_or_blank(
-            _pick(data, "caller_email", "customer_email", "email")
-        ),
-        "service_of_interest": _pick(
-            data, "service_of_interest", "lead_interest", "interest", "service"
-        ),
-        "follow_up_urgency": urgency if urgency in analysis.URGENCIES else "",
+        "caller_name": _text(data, "caller_name"),
+        "service_of_interest": _text(data, "service"),
+        "follow_up_needed": follow_up,
+        # Read as OpenAI's: "urgent" on the same test, "none" when nothing is to do.
+        "follow_up_urgency": "urgent" if urgent else "normal" if follow_up else "none",
     }
     fields = {
         "summary": summary,
@@ -297,20 +299,9 @@ def _business_context(business) -> str:
     return "\n".join(p for p in parts if p)[:BUSINESS_CONTEXT_CHARS]
 
 
-def _pick(data: dict, *keys: str) -> str:
-    for key in keys:
-        value = data.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return ""
-
-
-def _email_or_blank(value: str) -> str:
-    try:
-        validate_email(value)
-    except ValidationError:
-        return ""
-    return value.lower()
+def _text(data: dict, key: str) -> str:
+    value = data.get(key)
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _reloaded(call: Call) -> Call:

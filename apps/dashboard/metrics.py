@@ -9,13 +9,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.appointments.models import Appointment
+from apps.calls.analysis import URGENT_FOLLOW_UPS
 from apps.calls.models import Call
 from apps.leads.models import CallbackRequest, Lead
 from apps.notifications.models import CREDENTIAL_KINDS, Notification
 
 CHART_DAYS = 14
 ATTENTION_LIMIT = 8
-URGENT_FOLLOW_UPS = ("high", "urgent")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.businesses.models import Business
+from apps.calls.analysis import VAPI_ANALYSIS_SCHEMA
 from apps.core.phones import InvalidPhoneError, normalize_phone
 from apps.leads.models import Lead
 from apps.roxy.prompts import (
@@ -21,8 +22,8 @@ from apps.roxy.prompts import (
     load_profile,
     system_prompt,
 )
+from apps.roxy.registry import END_CALL, TOOLS, TRANSFER_CALL
 from apps.roxy.speech import say_clock, say_list
-from apps.roxy.tool_specs import roxy_tools, tool_server
 from apps.roxy.toolbox import caller_e164
 from apps.vapi.protocol import VapiMessage
 
@@ -44,8 +45,6 @@ SERVER_MESSAGES = [
 UNKNOWN_NUMBER_ERROR = (
     "Sorry, this number isn't taking calls right now. Please try again later."
 )
-
-CALL_INTENTS = ["book", "reschedule", "cancel", "question", "lead", "message", "other"]
 
 
 def answer_assistant_request(message: VapiMessage, *, business, call) -> dict:
@@ -105,9 +104,7 @@ def build_assistant(
             "temperature": settings.ROXY_MODEL_TEMPERATURE,
             "maxTokens": settings.ROXY_MODEL_MAX_TOKENS,
             "messages": [{"role": "system", "content": prompt}],
-            "tools": roxy_tools(
-                profile.services, can_transfer=bool(business.transfer_number)
-            ),
+            "tools": _tools(profile),
         },
         "voice": _voice(),
         "transcriber": {
@@ -127,7 +124,7 @@ def build_assistant(
             "lead_id": lead.pk if lead else None,
         },
     }
-    server = tool_server()
+    server = _tool_server()
     if server:
         server["timeoutSeconds"] = settings.VAPI_SERVER_TIMEOUT_SECONDS
         assistant["server"] = server
@@ -153,6 +150,28 @@ def unavailable_answer(business: Business | None) -> dict:
     return {"error": UNKNOWN_NUMBER_ERROR}
 
 
+def _tool_server() -> dict[str, Any] | None:
+    """Where VAPI sends tool calls; None leaves it to the assistant's server."""
+    if not settings.VAPI_SERVER_URL:
+        return None
+    server: dict[str, Any] = {
+        "url": settings.VAPI_SERVER_URL,
+        "timeoutSeconds": settings.ROXY_TOOL_TIMEOUT_SECONDS,
+    }
+    if settings.VAPI_CREDENTIAL_ID:
+        server["credentialId"] = settings.VAPI_CREDENTIAL_ID
+    return server
+
+
+def _tools(profile: BusinessProfile) -> list[dict[str, Any]]:
+    server = _tool_server()
+    tools = [tool.to_vapi(profile.services, server=server) for tool in TOOLS.values()]
+    tools.append(END_CALL)
+    if profile.business.transfer_number:
+        tools.append(TRANSFER_CALL)
+    return tools
+
+
 def _known_lead(business: Business, caller: str) -> Lead | None:
     if not caller:
         return None
@@ -174,24 +193,10 @@ def _voice() -> dict[str, str]:
 
 
 def _analysis_plan() -> dict[str, Any]:
+    # Calls owns the schema: post_call reads VAPI's answer back in the same terms.
     return {
         "summaryPlan": {"enabled": True},
-        "structuredDataPlan": {
-            "enabled": True,
-            "schema": {
-                "type": "object",
-                "properties": {
-                    "caller_name": {"type": "string"},
-                    "intent": {"type": "string", "enum": CALL_INTENTS},
-                    "service": {"type": "string"},
-                    "appointment_booked": {"type": "boolean"},
-                    "lead_captured": {"type": "boolean"},
-                    "callback_requested": {"type": "boolean"},
-                    "urgent": {"type": "boolean"},
-                },
-                "required": ["intent"],
-            },
-        },
+        "structuredDataPlan": {"enabled": True, "schema": VAPI_ANALYSIS_SCHEMA},
         "successEvaluationPlan": {"enabled": True, "rubric": "PassFail"},
     }
 

@@ -32,12 +32,10 @@ from apps.roxy.toolbox import (
     text_arg,
 )
 
-PARTS_OF_DAY = {
-    "morning": "morning",
+# What a caller may say for a part of the day, to availability's name for it.
+PART_OF_DAY_WORDS = {part: part for part in availability.PARTS_OF_DAY} | {
     "am": "morning",
-    "afternoon": "afternoon",
     "pm": "afternoon",
-    "evening": "evening",
     "night": "evening",
 }
 SCAN_LIMIT = 300  # slots examined per search; plenty for a few weeks of one service
@@ -50,7 +48,7 @@ def check_availability(args: dict[str, Any], context: ToolContext) -> str:
     provider = booking_args.provider_from(args, context, service)
     first, last = booking_args.dates_from(args, context)
     part = choice_arg(
-        args, "part_of_day", "time_preference", "time_of_day", choices=PARTS_OF_DAY
+        args, "part_of_day", "time_preference", "time_of_day", choices=PART_OF_DAY_WORDS
     )
     schedule = availability.Schedule(service, provider=provider, now=context.now)
     slots = schedule.free_slots(first, last, part_of_day=part or None, limit=SCAN_LIMIT)

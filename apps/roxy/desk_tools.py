@@ -17,12 +17,10 @@ from apps.roxy.toolbox import (
     text_arg,
 )
 
-URGENCY_WORDS = {
-    "low": CallbackRequest.Urgency.LOW,
+# What Roxy may pass for an urgency, to the callback request's.
+URGENCY_WORDS = {urgency.value: urgency for urgency in CallbackRequest.Urgency} | {
     "not urgent": CallbackRequest.Urgency.LOW,
-    "normal": CallbackRequest.Urgency.NORMAL,
     "medium": CallbackRequest.Urgency.NORMAL,
-    "urgent": CallbackRequest.Urgency.URGENT,
     "high": CallbackRequest.Urgency.URGENT,
     "asap": CallbackRequest.Urgency.URGENT,
     "emergency": CallbackRequest.Urgency.URGENT,

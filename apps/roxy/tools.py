@@ -1,4 +1,5 @@
-"""Roxy's tools, run for tool-calls and legacy function-call messages (PROTOCOL §4.2, §5).
+"""Running Roxy's tools (apps.roxy.registry) for tool-calls and legacy function-call
+messages (PROTOCOL §4.2, §5).
 
 Every tool that writes runs at most once per tool call: its ToolInvocation row is
 inserted before the tool runs, in the same transaction, so the unique toolCallId
@@ -15,39 +16,19 @@ four round trips.
 
 import logging
 import time
-from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.calls.models import ToolInvocation
 from apps.core.transactions import savepoint_if_nested
-from apps.roxy import booking_tools, desk_tools
+from apps.roxy.registry import TOOLS, Tool
 from apps.roxy.speech import one_line
 from apps.roxy.toolbox import ToolContext, ToolError, caller_e164
 from apps.vapi.protocol import FUNCTION_CALL, ToolCall, VapiMessage
 
 logger = logging.getLogger(__name__)
-
-Tool = Callable[[dict[str, Any], ToolContext], str]
-
-# The names are the contract with the assistant built in apps.roxy.tool_specs.
-TOOLS: dict[str, Tool] = {
-    "check_availability": booking_tools.check_availability,
-    "book_appointment": booking_tools.book_appointment,
-    "reschedule_appointment": booking_tools.reschedule_appointment,
-    "cancel_appointment": booking_tools.cancel_appointment,
-    "find_my_appointments": booking_tools.find_my_appointments,
-    "capture_lead": desk_tools.capture_lead,
-    "get_business_info": desk_tools.get_business_info,
-    "take_message": desk_tools.take_message,
-}
-
-READ_ONLY_TOOLS = frozenset(
-    {"check_availability", "find_my_appointments", "get_business_info"}
-)
 
 FAILED = (
     "Something went wrong on our side with that request. Apologise, and offer to "
@@ -102,6 +83,7 @@ def _answer_safely(tool_call: ToolCall, context: ToolContext) -> ToolInvocation:
 
 
 def _run_once(tool_call: ToolCall, context: ToolContext) -> ToolInvocation:
+    tool = TOOLS.get(tool_call.name)
     invocation = ToolInvocation(
         tool_call_id=tool_call.id,
         call=context.call,
@@ -110,8 +92,8 @@ def _run_once(tool_call: ToolCall, context: ToolContext) -> ToolInvocation:
         arguments=tool_call.arguments,
     )
     try:
-        if tool_call.name in READ_ONLY_TOOLS:
-            _execute(invocation, tool_call, context)
+        if _is_read_only(tool):
+            _execute(invocation, tool, tool_call, context)
             with savepoint_if_nested():
                 invocation.save(force_insert=True)
             return invocation
@@ -119,7 +101,7 @@ def _run_once(tool_call: ToolCall, context: ToolContext) -> ToolInvocation:
             # Inserted first: the unique toolCallId, not a look-up beforehand, tells
             # whether this tool call was already claimed.
             invocation.save(force_insert=True)
-            _execute(invocation, tool_call, context)
+            _execute(invocation, tool, tool_call, context)
             invocation.save(update_fields=["result", "error", "duration_ms"])
             return invocation
     except IntegrityError:
@@ -131,15 +113,18 @@ def _run_once(tool_call: ToolCall, context: ToolContext) -> ToolInvocation:
 
 
 def _execute(
-    invocation: ToolInvocation, tool_call: ToolCall, context: ToolContext
+    invocation: ToolInvocation,
+    tool: Tool | None,
+    tool_call: ToolCall,
+    context: ToolContext,
 ) -> None:
     """Run the tool; its answer or error and its duration go on `invocation` (unsaved)."""
     started = time.monotonic()
     try:
         # A tool that fails leaves none of its writes behind, and inside a
         # transaction its database error must not break the rest.
-        with _isolated(tool_call):
-            result = _dispatch(tool_call, context)
+        with _isolated(tool):
+            result = _dispatch(tool, tool_call, context)
     except ToolError as exc:
         invocation.error = one_line(str(exc))
     except Exception:
@@ -150,18 +135,22 @@ def _execute(
     invocation.duration_ms = round((time.monotonic() - started) * 1000)
 
 
-def _isolated(tool_call: ToolCall) -> AbstractContextManager:
-    if tool_call.name in READ_ONLY_TOOLS:
+def _is_read_only(tool: Tool | None) -> bool:
+    # An unknown name takes the writing path: its error is stored once, like any other.
+    return tool is not None and tool.read_only
+
+
+def _isolated(tool: Tool | None) -> AbstractContextManager:
+    if _is_read_only(tool):
         return savepoint_if_nested()
     return transaction.atomic()
 
 
-def _dispatch(tool_call: ToolCall, context: ToolContext) -> str:
-    tool = TOOLS.get(tool_call.name)
+def _dispatch(tool: Tool | None, tool_call: ToolCall, context: ToolContext) -> str:
     if tool is None:
         raise ToolError(f"There is no tool called {tool_call.name!r}.")
     if tool_call.arguments_error:
         raise ToolError(f"{tool_call.arguments_error} Try the request again.")
     if context.business is None or not context.business.is_active:
         raise ToolError(NO_BUSINESS)
-    return tool(tool_call.arguments, context)
+    return tool.run(tool_call.arguments, context)

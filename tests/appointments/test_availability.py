@@ -62,6 +62,13 @@ def free(service, day=TUESDAY, **kwargs) -> list[Slot]:
     return availability.find_free_slots(service, start_date=day, end_date=day, **kwargs)
 
 
+def slot_at(service, provider, start_at, *, now=MONDAY_7AM, ignoring=None):
+    schedule = availability.Schedule(
+        service, provider=provider, now=now, ignoring=ignoring
+    )
+    return schedule.slot_at(start_at)
+
+
 def half_hours(first: str, last: str) -> list[str]:
     """Every half hour from `first` to `last` inclusive, as HH:MM."""
     minutes = range(_minutes(first), _minutes(last) + 1, 30)
@@ -524,14 +531,13 @@ def test_invalid_slot_error_is_a_value_error():
     assert issubclass(InvalidSlotError, ValueError)
 
 
-# --- is_slot_free and alternatives ---
+# --- Free at a given start, and alternatives ---
 
 
 def test_an_offered_slot_is_free(salon):
     _, service, provider = salon
-    assert availability.is_slot_free(
-        service, provider=provider, start_at=at(TUESDAY, 10), now=MONDAY_7AM
-    )
+    slot = slot_at(service, provider, at(TUESDAY, 10))
+    assert (slot.provider_id, slot.start_at) == (provider.pk, at(TUESDAY, 10))
 
 
 @pytest.mark.parametrize(
@@ -546,17 +552,13 @@ def test_off_grid_closed_late_or_booked_starts_are_not_free(salon, start_at):
         provider=provider,
         start_at=at(TUESDAY, 9, 30),
     )
-    assert not availability.is_slot_free(
-        service, provider=provider, start_at=start_at, now=MONDAY_7AM
-    )
+    assert slot_at(service, provider, start_at) is None
 
 
 def test_a_provider_who_does_not_offer_the_service_is_never_free(salon):
     business, service, _ = salon
     other = ProviderFactory(business=business)
-    assert not availability.is_slot_free(
-        service, provider=other, start_at=at(TUESDAY, 10), now=MONDAY_7AM
-    )
+    assert slot_at(service, other, at(TUESDAY, 10)) is None
 
 
 def test_alternatives_are_the_closest_same_day_times_first(salon):
@@ -612,11 +614,7 @@ def test_a_limit_below_one_gives_nothing(salon):
 def test_a_naive_start_is_refused(salon):
     _, service, provider = salon
     with pytest.raises(ValueError, match="timezone-aware"):
-        availability.is_slot_free(
-            service,
-            provider=provider,
-            start_at=dt.datetime(2025, 3, 11, 10),  # noqa: DTZ001
-        )
+        slot_at(service, provider, dt.datetime(2025, 3, 11, 10))  # noqa: DTZ001
 
 
 def test_an_appointment_being_moved_can_be_ignored(salon):
@@ -625,16 +623,8 @@ def test_an_appointment_being_moved_can_be_ignored(salon):
         business=business, service=service, provider=provider, start_at=at(TUESDAY, 10)
     )
     half_an_hour_later = at(TUESDAY, 10, 30)
-    assert not availability.is_slot_free(
-        service, provider=provider, start_at=half_an_hour_later, now=MONDAY_7AM
-    )
-    assert availability.is_slot_free(
-        service,
-        provider=provider,
-        start_at=half_an_hour_later,
-        now=MONDAY_7AM,
-        ignoring=moving,
-    )
+    assert slot_at(service, provider, half_an_hour_later) is None
+    assert slot_at(service, provider, half_an_hour_later, ignoring=moving) is not None
     nearby = availability.alternatives_near(
         service,
         provider=provider,
@@ -781,9 +771,7 @@ def test_a_booking_after_midnight_still_blocks_a_late_slots_buffer(db):
     )
 
     assert local_times(free(service)) == ["22:00"]  # 22:30's buffer meets it
-    assert not availability.is_slot_free(
-        service, provider=provider, start_at=at(TUESDAY, 22, 30), now=MONDAY_7AM
-    )
+    assert slot_at(service, provider, at(TUESDAY, 22, 30)) is None
 
 
 def test_time_off_from_the_day_before_still_blocks_the_morning(salon):

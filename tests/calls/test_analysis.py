@@ -16,7 +16,7 @@ TRANSCRIPT = (
 
 GOOD_ANALYSIS = {
     "summary": "Dana Whitfield wants bridal hair for a party of six in June.",
-    "intent": "sales_lead",
+    "intent": "lead",
     "sentiment": "positive",
     "lead_score": 88,
     "lead_score_reason": "A June wedding party of six, ready to plan.",
@@ -82,7 +82,7 @@ def test_a_good_reply_parses_into_call_analysis_with_usage(respx_mock):
     result = analyze()
 
     assert isinstance(result, CallAnalysis)
-    assert result.intent == "sales_lead"
+    assert result.intent == "lead"
     assert result.lead_score == 88
     assert result.caller_email == "dana@example.com"
     assert result.action_items == ["Send the bridal price list"]
@@ -332,3 +332,26 @@ def test_schema_checks_and_dataclass_agree_on_the_fields():
     # Strict structured outputs require every property to be listed as required.
     assert set(schema["required"]) == set(schema["properties"])
     assert set(schema["required"]) == set(analysis.FIELD_CHECKS) == dataclass_fields
+
+
+# --- One vocabulary for OpenAI and VAPI ---
+
+
+def test_openai_and_vapi_are_asked_for_the_same_intents():
+    openai_intents = analysis.ANALYSIS_SCHEMA["properties"]["intent"]["enum"]
+    vapi_intent = analysis.VAPI_ANALYSIS_SCHEMA["properties"]["intent"]
+
+    assert openai_intents == vapi_intent["enum"] == list(analysis.INTENTS)
+    for name, meaning in analysis.INTENTS.items():
+        explained = f"{name} = {meaning}"
+        assert explained in analysis.SYSTEM_PROMPT
+        assert explained in vapi_intent["description"]
+
+
+def test_openai_and_vapi_are_given_the_same_test_for_urgent():
+    vapi_urgent = analysis.VAPI_ANALYSIS_SCHEMA["properties"]["urgent"]
+
+    assert f'"urgent" only for {analysis.URGENT_WHEN}' in analysis.SYSTEM_PROMPT
+    assert analysis.URGENT_WHEN in vapi_urgent["description"]
+    assert "urgent" in analysis.URGENT_FOLLOW_UPS
+    assert set(analysis.URGENT_FOLLOW_UPS) <= set(analysis.URGENCIES)

@@ -99,3 +99,22 @@ def test_calls_the_purge_had_blanked_are_marked_purged_when_it_blanked_them(
         (c.pk, c.updated_at, Call.PurgeReason.RETENTION) for c in purged
     )
     assert not marked.filter(pk__in=[c.pk for c in not_purged]).exists()
+
+
+@pytest.fixture
+def before_sales_lead_was_renamed(transactional_db):
+    _migrate(("calls", "0005_call_vapi_deleted_at"))
+    yield
+    _migrate(*MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+def test_calls_tagged_sales_lead_read_lead_like_roxys_analysis(
+    before_sales_lead_was_renamed,
+):
+    old = _old_call(None, intent="sales_lead")
+    other = _old_call(None, intent="book")
+
+    _migrate(("calls", "0006_rename_sales_lead_intent"))
+
+    assert Call.objects.get(pk=old.pk).intent == "lead"
+    assert Call.objects.get(pk=other.pk).intent == "book"

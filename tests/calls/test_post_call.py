@@ -18,11 +18,15 @@ from tests.leads.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
 
+# VAPI's analysis in the shape Roxy asks for (analysis.VAPI_ANALYSIS_SCHEMA).
 VAPI_DATA = {
-    "customer_name": "Dana Whitfield",
-    "customer_email": "Dana@Example.com",
-    "intent": "book",
-    "lead_interest": "bridal_party",
+    "caller_name": "Dana Whitfield",
+    "intent": "lead",
+    "service": "Bridal party styling",
+    "appointment_booked": False,
+    "lead_captured": True,
+    "callback_requested": False,
+    "urgent": False,
 }
 
 
@@ -98,7 +102,7 @@ def test_a_good_analysis_is_saved_with_usage_and_prompt_version(respx_mock, call
     assert call.analysis_status == Call.AnalysisStatus.COMPLETED
     assert call.summary == GOOD_ANALYSIS["summary"]
     assert (call.intent, call.sentiment, call.lead_score) == (
-        "sales_lead",
+        "lead",
         "positive",
         88,
     )
@@ -371,30 +375,74 @@ def test_a_failed_analysis_still_announces_a_new_lead(respx_mock, call):
 # --- Without an OpenAI key ---
 
 
+def vapi_analysed(call, summary="", **data) -> Call:
+    Call.objects.filter(pk=call.pk).update(
+        vapi_summary=summary, vapi_structured_data=data
+    )
+    post_call.analyze_call(call)
+    call.refresh_from_db()
+    return call
+
+
 def test_without_a_key_vapi_analysis_is_used(settings, respx_mock, call, lead):
     settings.OPENAI_API_KEY = ""
-    Call.objects.filter(pk=call.pk).update(
-        vapi_summary="Dana booked a cut and asked about bridal.",
-        vapi_structured_data=VAPI_DATA,
-    )
 
-    post_call.analyze_call(call)
+    call = vapi_analysed(call, "Dana asked about bridal party styling.", **VAPI_DATA)
 
-    call.refresh_from_db()
     assert call.analysis_status == Call.AnalysisStatus.COMPLETED
     assert call.prompt_version == post_call.VAPI_PROMPT_VERSION == "vapi"
-    assert call.summary == "Dana booked a cut and asked about bridal."
-    assert call.intent == "book"
+    assert call.summary == "Dana asked about bridal party styling."
+    assert call.intent == "lead"
     assert call.lead_score is None and call.sentiment == ""
     assert call.analysis["source"] == "vapi"
+    assert call.analysis["follow_up_urgency"] == "normal"
     lead.refresh_from_db()
-    assert (lead.name, lead.email, lead.interest) == (
-        "Dana Whitfield",
-        "dana@example.com",
-        "bridal_party",
-    )
-    assert lead.score is None
+    assert (lead.name, lead.interest) == ("Dana Whitfield", "Bridal party styling")
+    assert lead.score is None and lead.status == Lead.Status.NEW
+    assert [kind for kind, *_ in alerts(call)] == ["new_lead", "new_lead"]
     assert not respx_mock.calls
+
+
+@pytest.mark.parametrize("intent", list(analysis.INTENTS))
+def test_every_intent_vapi_is_offered_is_kept(settings, call, intent):
+    settings.OPENAI_API_KEY = ""
+
+    assert vapi_analysed(call, intent=intent).intent == intent
+
+
+def test_an_intent_outside_the_vocabulary_is_dropped(settings, call):
+    settings.OPENAI_API_KEY = ""
+
+    assert vapi_analysed(call, "A chat.", intent="sales_lead").intent == ""
+
+
+@pytest.mark.parametrize(
+    ("flags", "urgency"),
+    [
+        ({"urgent": True}, "urgent"),
+        ({"urgent": True, "appointment_booked": True}, "urgent"),
+        ({"urgent": False, "callback_requested": True}, "normal"),
+        ({"lead_captured": True}, "normal"),
+        ({"urgent": False, "appointment_booked": True}, "none"),
+        ({"urgent": "yes"}, "none"),  # not the boolean the schema asks for
+    ],
+)
+def test_vapis_urgent_flag_is_read_as_an_urgency(settings, call, flags, urgency):
+    settings.OPENAI_API_KEY = ""
+
+    call = vapi_analysed(call, intent="message", **flags)
+
+    assert call.analysis["follow_up_urgency"] == urgency
+    urgent_alerts = alerts(call, kind="urgent_follow_up")
+    assert len(urgent_alerts) == (2 if urgency == "urgent" else 0)
+
+
+def test_spam_by_vapis_word_raises_no_alerts(settings, call):
+    settings.OPENAI_API_KEY = ""
+
+    vapi_analysed(call, intent="spam", urgent=True)
+
+    assert alerts() == []
 
 
 def test_without_a_key_or_vapi_analysis_the_call_is_skipped(settings, respx_mock, call):

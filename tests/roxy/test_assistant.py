@@ -1,8 +1,13 @@
 import datetime as dt
 import json
 
+import jsonschema
 import pytest
+from django.urls import reverse
 
+from apps.calls import tasks
+from apps.calls.models import Call
+from apps.notifications.models import Notification
 from apps.roxy import assistant
 from apps.vapi import protocol
 from tests.appointments.factories import ProviderFactory, ServiceFactory
@@ -14,9 +19,9 @@ from tests.roxy.salon import (
     CHICAGO,
     NOW,
     build_salon,
-    freeze_time,
     load_payload,
 )
+from tests.vapi import payloads as vapi_payloads
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +29,11 @@ WEBHOOK = "https://voicehive.example.com/api/v1/vapi/webhook/"
 
 
 @pytest.fixture(autouse=True)
-def roxy_settings(settings, monkeypatch):
+def roxy_settings(settings, time_machine):
     settings.VAPI_SERVER_URL = WEBHOOK
     settings.VAPI_CREDENTIAL_ID = "cred-123"
     settings.VAPI_FALLBACK_TRANSFER_NUMBER = ""
-    freeze_time(monkeypatch, NOW)
+    time_machine.move_to(NOW, tick=False)
 
 
 @pytest.fixture
@@ -110,10 +115,10 @@ def test_prompt_lists_closures_in_the_coming_weeks_only(salon):
 
 
 def test_the_date_in_the_prompt_is_the_business_date_not_the_server_date(
-    salon, monkeypatch
+    salon, time_machine
 ):
     # 11:30 PM Friday in Austin is already Saturday in UTC.
-    freeze_time(monkeypatch, dt.datetime(2025, 3, 15, 4, 30, tzinfo=dt.UTC))
+    time_machine.move_to(dt.datetime(2025, 3, 15, 4, 30, tzinfo=dt.UTC), tick=False)
 
     prompt = prompt_of(answer(salon.business))
 
@@ -315,19 +320,67 @@ def test_assistant_request_uses_a_small_fixed_number_of_queries(
     assert "Extra 24" in prompt_of(body)
 
 
+# --- The analysis Roxy asks VAPI for, read back after the call ---
+
+
+def test_vapis_analysis_in_the_shape_roxy_asked_for_raises_the_urgent_alert(
+    salon, client, settings, time_machine
+):
+    settings.OPENAI_API_KEY = ""  # VAPI's analysis is all there is
+    settings.VAPI_WEBHOOK_SECRET = "roxy-webhook-secret"
+    settings.VAPI_HMAC_SECRET = ""
+    settings.POST_CALL_ALERT_MAX_AGE_HOURS = 24
+    plan = answer(salon.business)["assistant"]["analysisPlan"]
+    structured = {
+        "caller_name": "Dana Whitfield",
+        "intent": "message",
+        "service": "Haircut and color",
+        "appointment_booked": False,
+        "lead_captured": False,
+        "callback_requested": True,
+        "urgent": True,
+    }
+    jsonschema.validate(structured, plan["structuredDataPlan"]["schema"])
+    report = vapi_payloads.load_payload("11-end-of-call-report")
+    report["message"]["analysis"]["structuredData"] = structured
+    # The example call ended at 10:16 AM.
+    time_machine.move_to(dt.datetime(2025, 3, 14, 10, 20, tzinfo=CHICAGO), tick=False)
+
+    response = client.post(
+        reverse("vapi:webhook"),
+        json.dumps(report),
+        content_type="application/json",
+        headers={
+            settings.VAPI_AUTH_HEADER: f"{settings.VAPI_AUTH_PREFIX}roxy-webhook-secret"
+        },
+    )
+    call = Call.objects.get(vapi_call_id=vapi_payloads.CALL_ID)
+    tasks.analyze_call(call.id)
+
+    assert response.status_code == 200
+    call.refresh_from_db()
+    assert call.analysis_status == Call.AnalysisStatus.COMPLETED
+    assert call.intent == "message"
+    urgent = Notification.objects.filter(call=call, kind="urgent_follow_up")
+    assert sorted(urgent.values_list("channel", "recipient", "status")) == [
+        ("email", "frontdesk@example.com", Notification.Status.QUEUED),
+        ("sms", "+15125550111", Notification.Status.QUEUED),
+    ]
+
+
 # --- transfer-destination-request ---
 
 
-def transfer(business, moment, monkeypatch) -> dict:
-    freeze_time(monkeypatch, moment)
+def transfer(business, moment, time_machine) -> dict:
+    time_machine.move_to(moment, tick=False)
     message = protocol.parse(load_payload("transfer_destination_request"))
     return assistant.answer_transfer_destination_request(
         message, business=business, call=None
     )
 
 
-def test_during_opening_hours_the_call_goes_to_the_transfer_number(salon, monkeypatch):
-    body = transfer(salon.business, NOW, monkeypatch)
+def test_during_opening_hours_the_call_goes_to_the_transfer_number(salon, time_machine):
+    body = transfer(salon.business, NOW, time_machine)
 
     assert body["destination"]["type"] == "number"
     assert body["destination"]["number"] == "+15125550100"
@@ -335,17 +388,17 @@ def test_during_opening_hours_the_call_goes_to_the_transfer_number(salon, monkey
     assert "error" not in body
 
 
-def test_outside_opening_hours_roxy_is_told_to_take_a_message(salon, monkeypatch):
+def test_outside_opening_hours_roxy_is_told_to_take_a_message(salon, time_machine):
     evening = dt.datetime(2025, 3, 14, 17, 0, tzinfo=CHICAGO)  # closes at 5 PM
 
-    body = transfer(salon.business, evening, monkeypatch)
+    body = transfer(salon.business, evening, time_machine)
 
     assert list(body) == ["error"]
     assert "Today's hours are 9:00 AM to 5:00 PM" in body["error"]
     assert "take_message" in body["error"]
 
 
-def test_no_transfer_on_a_closure_day(salon, monkeypatch):
+def test_no_transfer_on_a_closure_day(salon, time_machine):
     ClosureFactory(
         business=salon.business,
         starts_on=NOW.date(),
@@ -353,24 +406,24 @@ def test_no_transfer_on_a_closure_day(salon, monkeypatch):
         reason="Inventory",
     )
 
-    body = transfer(salon.business, NOW, monkeypatch)
+    body = transfer(salon.business, NOW, time_machine)
 
     assert "closed today" in body["error"]
 
 
-def test_no_transfer_without_a_transfer_number(salon, monkeypatch):
+def test_no_transfer_without_a_transfer_number(salon, time_machine):
     salon.business.transfer_number = ""
     salon.business.save()
 
-    assert "take_message" in transfer(salon.business, NOW, monkeypatch)["error"]
+    assert "take_message" in transfer(salon.business, NOW, time_machine)["error"]
 
 
-def test_no_transfer_for_an_unknown_number(monkeypatch):
-    assert "error" in transfer(None, NOW, monkeypatch)
+def test_no_transfer_for_an_unknown_number(time_machine):
+    assert "error" in transfer(None, NOW, time_machine)
 
 
-def test_transfer_hours_are_judged_in_the_business_time_zone(monkeypatch):
+def test_transfer_hours_are_judged_in_the_business_time_zone(time_machine):
     tokyo = BusinessFactory(timezone="Asia/Tokyo", transfer_number="+81312345678")
     tokyo.opening_hours.create(weekday=4, opens_at=dt.time(9), closes_at=dt.time(17))
     # 10:15 AM Friday in Austin is 12:15 AM Saturday in Tokyo.
-    assert "error" in transfer(tokyo, NOW, monkeypatch)
+    assert "error" in transfer(tokyo, NOW, time_machine)

@@ -25,7 +25,6 @@ from tests.roxy.salon import (
     NOW,
     SATURDAY,
     build_salon,
-    freeze_time,
     load_payload,
     parse_tool_calls,
     tool_calls_payload,
@@ -37,11 +36,11 @@ SLOT_ID = re.compile(r"slot id: ([\w.-]+)")
 
 
 @pytest.fixture(autouse=True)
-def frozen_now(monkeypatch, settings):
+def frozen_now(time_machine, settings):
     settings.SCHEDULING_SLOT_MINUTES = 30
     settings.SCHEDULING_MIN_NOTICE_MINUTES = 60
     settings.ROXY_SLOTS_OFFERED = 4
-    freeze_time(monkeypatch, NOW)
+    time_machine.move_to(NOW, tick=False)
 
 
 @pytest.fixture
@@ -293,10 +292,10 @@ def test_a_provider_who_does_not_offer_the_service_is_explained(salon, call):
 
 
 def test_tomorrow_is_resolved_in_the_business_time_zone_near_midnight(
-    salon, call, monkeypatch
+    salon, call, time_machine
 ):
     # 11:30 PM Friday in Austin; UTC is already Saturday.
-    freeze_time(monkeypatch, dt.datetime(2025, 3, 15, 4, 30, tzinfo=dt.UTC))
+    time_machine.move_to(dt.datetime(2025, 3, 15, 4, 30, tzinfo=dt.UTC), tick=False)
 
     text = result(
         salon, call, "check_availability", {"service": "haircut", "date": "tomorrow"}
@@ -306,9 +305,9 @@ def test_tomorrow_is_resolved_in_the_business_time_zone_near_midnight(
     assert "Sunday" not in text
 
 
-def test_today_late_in_the_evening_is_still_the_local_day(salon, call, monkeypatch):
+def test_today_late_in_the_evening_is_still_the_local_day(salon, call, time_machine):
     # 11:30 PM Friday in Austin; UTC is already Saturday, which has openings.
-    freeze_time(monkeypatch, dt.datetime(2025, 3, 15, 4, 30, tzinfo=dt.UTC))
+    time_machine.move_to(dt.datetime(2025, 3, 15, 4, 30, tzinfo=dt.UTC), tick=False)
 
     text = result(
         salon, call, "check_availability", {"service": "haircut", "date": "today"}
@@ -327,12 +326,12 @@ def test_today_late_in_the_evening_is_still_the_local_day(salon, call, monkeypat
     ],
 )
 def test_tomorrow_on_a_daylight_saving_night_keeps_wall_clock_hours(
-    salon, call, monkeypatch, late_evening, expected
+    salon, call, time_machine, late_evening, expected
 ):
     salon.business.opening_hours.create(
         weekday=6, opens_at=dt.time(9), closes_at=dt.time(17)
     )
-    freeze_time(monkeypatch, late_evening)
+    time_machine.move_to(late_evening, tick=False)
 
     text = result(
         salon, call, "check_availability", {"service": "haircut", "date": "tomorrow"}
