@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from apps.appointments import availability
 from apps.appointments.models import Provider
+from apps.appointments.slots import Slot
 from apps.vapi import simulation
 from apps.vapi.simulation import payloads
 from bench.seed import Tenant
@@ -341,7 +342,7 @@ def plan_bookings(
     ]
 
 
-def _provider_plan(provider: Provider, rng: random.Random) -> list[availability.Slot]:
+def _provider_plan(provider: Provider, rng: random.Random) -> list[Slot]:
     service = rng.choice(list(provider.services.filter(is_active=True)))
     today = timezone.now().astimezone(provider.business.tzinfo).date()
     slots = availability.find_free_slots(

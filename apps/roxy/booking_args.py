@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
-from apps.appointments import availability
+from apps.appointments import slots
 from apps.appointments.models import Appointment, Provider, Service
 from apps.roxy.dates import DateParseError, resolve_dates
 from apps.roxy.matching import match_name
@@ -102,11 +102,11 @@ def start_from(args: dict[str, Any], context: ToolContext) -> dt.datetime:
     return dt.datetime.combine(first, clock, tzinfo=context.tz)
 
 
-def slot_ref_from(slot_id: str) -> availability.SlotRef:
+def slot_ref_from(slot_id: str) -> slots.SlotRef:
     """A slot id we issued, decoded; forged or altered ids are refused."""
     try:
-        return availability.parse_slot_id(slot_id)
-    except availability.InvalidSlotError as exc:
+        return slots.parse_slot_id(slot_id)
+    except slots.InvalidSlotError as exc:
         raise ToolError(str(exc)) from None
 
 

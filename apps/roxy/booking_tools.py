@@ -14,6 +14,7 @@ from django.conf import settings
 from apps.appointments import availability
 from apps.appointments import services as appointment_services
 from apps.appointments.models import Appointment, Provider, Service
+from apps.appointments.slots import Slot
 from apps.leads import services as lead_services
 from apps.roxy import booking_args
 from apps.roxy.speech import (
@@ -172,7 +173,7 @@ def _free_slot(
     context: ToolContext,
     *,
     ignoring: Appointment | None = None,
-) -> availability.Slot | None:
+) -> Slot | None:
     """The slot starting exactly at `start_at` (with anyone when no provider), if free.
 
     `ignoring` leaves out the appointment being moved: a move by less than its
@@ -285,7 +286,7 @@ def _service_phrase(service: Service, provider: Provider | None) -> str:
     return f"{service.name}{who} ({', '.join(f for f in facts if f)})"
 
 
-def _slots_text(slots: list[availability.Slot], context: ToolContext) -> str:
+def _slots_text(slots: list[Slot], context: ToolContext) -> str:
     return "; ".join(
         f"{say_when(s.start_at, context.tz)} with {s.provider_name} (slot id: {s.slot_id})"
         for s in slots
@@ -300,11 +301,9 @@ def _appointments_text(appointments: list[Appointment], context: ToolContext) ->
     )
 
 
-def _spread(
-    slots: list[availability.Slot], context: ToolContext, count: int
-) -> list[availability.Slot]:
+def _spread(slots: list[Slot], context: ToolContext, count: int) -> list[Slot]:
     """A few times spread over the first days, rather than the first few back to back."""
-    by_day: dict[dt.date, list[availability.Slot]] = {}
+    by_day: dict[dt.date, list[Slot]] = {}
     for slot in slots:
         by_day.setdefault(slot.start_at.astimezone(context.tz).date(), []).append(slot)
     days = list(by_day.values())[:count]

@@ -10,12 +10,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.appointments import availability
+from apps.appointments.slots import Slot
 from apps.calls import post_call
 from apps.calls.models import Call
 from apps.leads.models import Lead
 from apps.notifications import services as notification_services
 from apps.notifications.models import Notification
-from tests.brokers import use_redis
+from tests.brokers import use_redis, wait_for_worker
 from tests.integration.conftest import (
     DEAD_BROKER,
     NEW_CALLER,
@@ -25,7 +26,6 @@ from tests.integration.conftest import (
     sent_texts,
     start_redis_worker,
     the_call,
-    wait_for,
 )
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def test_an_ended_call_is_analysed_and_staff_alerted_by_a_real_worker(
         post_call.enqueue_analysis(call.id)
         post_call.enqueue_analysis(call.id)
 
-        assert wait_for(lambda: all_sent(call, expected=4))
+        assert wait_for_worker(lambda: all_sent(call, expected=4))
 
     assert openai.call_count == 1
     assert call.summary.startswith("Dana Whitfield wants bridal hair")
@@ -87,7 +87,7 @@ def test_an_ended_call_is_analysed_and_staff_alerted_by_a_real_worker(
     assert any("URGENT follow-up with Dana Whitfield" in text for text in texts)
 
 
-def free_slot(business) -> availability.Slot:
+def free_slot(business) -> Slot:
     tomorrow = business.local_now().date() + dt.timedelta(days=1)
     (slot,) = availability.find_free_slots(
         business.services.get(name="haircut_and_color"),
@@ -140,7 +140,7 @@ def test_a_broker_outage_delays_analysis_and_messages_but_loses_nothing(
     assert notification_services.sweep_notifications(now=later)["enqueued"] >= 4
     with start_redis_worker():
         # Four from the booking, then new lead and urgent follow-up from the analysis.
-        assert wait_for(lambda: all_sent(call, expected=8)), (
+        assert wait_for_worker(lambda: all_sent(call, expected=8)), (
             call.analysis_status,
             call.analysis_error,
             sorted(about(call).values_list("kind", "channel", "status", "last_error")),

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.appointments import availability
+from apps.appointments import availability, slots
 from apps.leads.models import CallbackRequest
 from apps.roxy import prompts, tools
 from apps.roxy.registry import END_CALL, TOOLS, TRANSFER_CALL
@@ -101,7 +101,7 @@ def test_every_part_of_day_offered_is_one_availability_searches_by(salon, call, 
     )
 
     starts = [
-        availability.parse_slot_id(slot_id).start_at.astimezone(CHICAGO).time()
+        slots.parse_slot_id(slot_id).start_at.astimezone(CHICAGO).time()
         for slot_id in SLOT_ID.findall(entry["result"])
     ]
     assert starts and all(opens <= start < closes for start in starts)

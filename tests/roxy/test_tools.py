@@ -7,6 +7,7 @@ from django.db import DatabaseError, connections
 
 from apps.appointments import availability
 from apps.appointments.models import Appointment
+from apps.appointments.slots import Slot
 from apps.calls.models import ToolInvocation
 from apps.leads.models import CallbackRequest, Lead
 from apps.roxy import booking_tools, tools
@@ -603,7 +604,7 @@ def test_losing_the_race_at_the_database_answers_with_alternatives(salon, call, 
         start_at=at(SATURDAY, 9),
     )
     # Availability was read before the other booking committed.
-    stale = availability.Slot(
+    stale = Slot(
         salon.haircut.pk, salon.maria.pk, "Maria", at(SATURDAY, 9), at(SATURDAY, 10)
     )
     mocker.patch.object(booking_tools, "_free_slot", return_value=stale)
@@ -641,7 +642,7 @@ def test_a_forged_slot_id_is_refused(salon, call):
 
 def test_a_slot_id_of_another_business_is_refused(salon, call):
     other = build_salon(slug="elsewhere", with_line=False)
-    slot = availability.Slot(
+    slot = Slot(
         other.haircut.pk, other.maria.pk, "Maria", at(SATURDAY, 9), at(SATURDAY, 10)
     )
 
