@@ -18,7 +18,7 @@ from django.utils import timezone
 from apps.businesses.models import Business
 from apps.calls.models import WebhookEvent
 from apps.core.logging import vapi_call_context
-from apps.vapi import intake, protocol
+from apps.vapi import intake, json_body, protocol
 from apps.vapi.client import JSON, VapiClient
 
 logger = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ def _reconcile_one(call: JSON, *, report: ReconcileReport, cutoff: dt.datetime) 
     try:
         # Through the webhook's decoding and parsing, so the stored payload obeys the
         # same rules (depth, storable text) as one VAPI POSTed.
-        body = protocol.loads(json.dumps(build_end_of_call_report(call)).encode())
+        body = json_body.loads(json.dumps(build_end_of_call_report(call)).encode())
         message = protocol.parse(body)
     except protocol.VapiPayloadError as exc:
         report.failed.append(f"{call_id}: {exc}")

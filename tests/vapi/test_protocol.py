@@ -1,11 +1,10 @@
 import copy
 import datetime as dt
-import json
 from decimal import Decimal
 
 import pytest
 
-from apps.vapi import protocol
+from apps.vapi import json_body, protocol
 from tests.vapi.payloads import (
     CALL_ID,
     CALLER,
@@ -41,7 +40,7 @@ def message_with(name: str, **changes) -> dict:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_example_parses_with_its_call_and_numbers(name):
-    message = protocol.parse(protocol.loads(payload_bytes(name)))
+    message = protocol.parse(json_body.loads(payload_bytes(name)))
 
     assert message.type == EXPECTED_TYPES[name[:2]]
     assert message.call_id == CALL_ID
@@ -328,59 +327,3 @@ def test_dedupe_key_fits_its_column():
 )
 def test_parse_datetime_gives_aware_utc_or_none(value, expected):
     assert protocol.parse_datetime(value) == expected
-
-
-@pytest.mark.parametrize(
-    "body",
-    [b"", b"{", b"NaN", b'{"a": Infinity}', b'{"a": -Infinity}', b"\xff\xfe{}"],
-)
-def test_loads_refuses_what_is_not_strict_json(body):
-    with pytest.raises(protocol.VapiPayloadError):
-        protocol.loads(body)
-
-
-def test_loads_refuses_bodies_nested_too_deep():
-    deep = b"[" * (protocol.MAX_JSON_DEPTH + 1) + b"]" * (protocol.MAX_JSON_DEPTH + 1)
-    fine = b"[" * protocol.MAX_JSON_DEPTH + b"]" * protocol.MAX_JSON_DEPTH
-
-    with pytest.raises(protocol.VapiPayloadError, match="nests deeper"):
-        protocol.loads(deep)
-    assert protocol.loads(fine)
-
-
-@pytest.mark.parametrize("extra", [0, 1])
-def test_depth_counts_objects_and_lists_alike_beside_shallow_siblings(extra):
-    levels = protocol.MAX_JSON_DEPTH + extra
-    body = "1"
-    for level in range(levels):
-        inner = (
-            f'{{"k": {body}, "s": "[[[[", "n": {{}}}}'
-            if level % 2
-            else f'[{body}, "]]"]'
-        )
-        body = inner
-
-    if extra:
-        with pytest.raises(protocol.VapiPayloadError, match="nests deeper"):
-            protocol.loads(body.encode())
-    else:
-        assert protocol.loads(body.encode())
-
-
-def test_loads_survives_nesting_beyond_the_interpreters_recursion_limit():
-    with pytest.raises(protocol.VapiPayloadError, match="nests deeper"):
-        protocol.loads(b"[" * 100_000 + b"]" * 100_000)
-
-
-def test_loads_drops_what_postgres_cannot_store_and_keeps_the_rest():
-    body = json.dumps(
-        {"a\u0000b": ["nul\u0000here", "lone \ud800 surrogate", "pair \U0001f600"]}
-    ).encode()
-
-    assert protocol.loads(body) == {
-        "ab": ["nulhere", "lone ? surrogate", "pair \U0001f600"]
-    }
-
-
-def test_loads_returns_scalars_for_parse_to_refuse():
-    assert protocol.loads(b"42") == 42

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.logging import vapi_call_context
-from apps.vapi import intake, protocol
+from apps.vapi import intake, json_body, protocol
 from apps.vapi.api.authentication import check_declared_size, read_raw_body
 from apps.vapi.api.permissions import HasVapiCredential
 from apps.vapi.api.serializers import VapiEnvelopeSerializer, VapiErrorSerializer
@@ -102,7 +102,7 @@ class VapiWebhookView(APIView):
     @WEBHOOK_SCHEMA
     def post(self, request):
         try:
-            message = protocol.parse(protocol.loads(read_raw_body(request)))
+            message = protocol.parse(json_body.loads(read_raw_body(request)))
         except protocol.VapiPayloadError as exc:
             raise ParseError(str(exc)) from exc
         with vapi_call_context(message.call_id):
