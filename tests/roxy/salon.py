@@ -1,14 +1,12 @@
 """A salon for Roxy to answer calls for, and VAPI payloads to call her with.
 
-The salon and the moment match the example call in ../shared/vapi/examples:
+The salon and the moment match the example call in tests/vapi/payloads:
 Maison Belle in Austin, Friday, March 14, 2025 at 10:15 AM local time.
 """
 
 import copy
 import datetime as dt
-import json
 import zoneinfo
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,17 +17,13 @@ from tests.businesses.factories import (
     OpeningHoursFactory,
     VapiPhoneNumberFactory,
 )
+from tests.vapi.payloads import load_payload
 
-PAYLOADS = Path(__file__).parent / "payloads"
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 NOW = dt.datetime(2025, 3, 14, 10, 15, tzinfo=CHICAGO)
 SATURDAY = dt.date(2025, 3, 15)
 CALLER = "+15125550187"
 SALON_LINE = "+15125550142"
-
-
-def load_payload(name: str) -> dict[str, Any]:
-    return json.loads((PAYLOADS / f"{name}.json").read_text())
 
 
 def freeze_time(monkeypatch, moment: dt.datetime) -> None:
@@ -90,7 +84,7 @@ def tool_calls_payload(
     caller: str | None = CALLER,
 ) -> dict[str, Any]:
     """The example tool-calls message with these (name, arguments) calls instead."""
-    payload = copy.deepcopy(load_payload("tool_calls_check_availability"))
+    payload = copy.deepcopy(load_payload("04-tool-calls-check-availability"))
     message = payload["message"]
     ids = ids or [f"call_test_{i}" for i in range(len(calls))]
     message["toolCallList"] = [

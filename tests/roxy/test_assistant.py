@@ -19,9 +19,8 @@ from tests.roxy.salon import (
     CHICAGO,
     NOW,
     build_salon,
-    load_payload,
 )
-from tests.vapi import payloads as vapi_payloads
+from tests.vapi.payloads import CALL_ID, load_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +44,7 @@ def salon():
     )
 
 
-def answer(business, payload_name="assistant_request", call=None) -> dict:
+def answer(business, payload_name="01-assistant-request", call=None) -> dict:
     message = protocol.parse(load_payload(payload_name))
     return assistant.answer_assistant_request(message, business=business, call=call)
 
@@ -341,7 +340,7 @@ def test_vapis_analysis_in_the_shape_roxy_asked_for_raises_the_urgent_alert(
         "urgent": True,
     }
     jsonschema.validate(structured, plan["structuredDataPlan"]["schema"])
-    report = vapi_payloads.load_payload("11-end-of-call-report")
+    report = load_payload("11-end-of-call-report")
     report["message"]["analysis"]["structuredData"] = structured
     # The example call ended at 10:16 AM.
     time_machine.move_to(dt.datetime(2025, 3, 14, 10, 20, tzinfo=CHICAGO), tick=False)
@@ -354,7 +353,7 @@ def test_vapis_analysis_in_the_shape_roxy_asked_for_raises_the_urgent_alert(
             settings.VAPI_AUTH_HEADER: f"{settings.VAPI_AUTH_PREFIX}roxy-webhook-secret"
         },
     )
-    call = Call.objects.get(vapi_call_id=vapi_payloads.CALL_ID)
+    call = Call.objects.get(vapi_call_id=CALL_ID)
     tasks.analyze_call(call.id)
 
     assert response.status_code == 200
@@ -373,7 +372,7 @@ def test_vapis_analysis_in_the_shape_roxy_asked_for_raises_the_urgent_alert(
 
 def transfer(business, moment, time_machine) -> dict:
     time_machine.move_to(moment, tick=False)
-    message = protocol.parse(load_payload("transfer_destination_request"))
+    message = protocol.parse(load_payload("12-transfer-destination-request"))
     return assistant.answer_transfer_destination_request(
         message, business=business, call=None
     )

@@ -26,10 +26,10 @@ from tests.roxy.salon import (
     NOW,
     SATURDAY,
     build_salon,
-    load_payload,
     parse_tool_calls,
     tool_calls_payload,
 )
+from tests.vapi.payloads import load_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +103,10 @@ def assert_speakable(text: str) -> None:
 
 @pytest.mark.parametrize(
     "payload",
-    ["tool_calls_check_availability", "tool_calls_check_availability_string_args"],
+    [
+        "04-tool-calls-check-availability",
+        "04b-tool-calls-check-availability.arguments-as-string",
+    ],
 )
 def test_example_availability_check_answers_spoken_openings_with_slot_ids(
     salon, call, payload
@@ -162,7 +165,7 @@ def test_a_call_to_an_unknown_number_gets_error_entries(call):
 
 
 def test_legacy_function_call_answers_a_single_result(salon, call):
-    message = protocol.parse(load_payload("function_call_legacy"))
+    message = protocol.parse(load_payload("13-function-call-legacy"))
 
     body = tools.answer_tool_calls(message, business=salon.business, call=call)
 
@@ -491,7 +494,7 @@ def test_booking_an_offered_slot_creates_the_appointment_and_the_lead(salon, cal
 
 
 def test_the_example_booking_by_start_time_and_stylist(salon, call):
-    message = protocol.parse(load_payload("tool_calls_book_appointment"))
+    message = protocol.parse(load_payload("05-tool-calls-book-appointment"))
 
     body = tools.answer_tool_calls(message, business=salon.business, call=call)
 
@@ -942,7 +945,7 @@ def test_reschedule_refuses_a_slot_for_another_service(salon, call, danas):
 
 
 def test_the_example_lead_is_captured_with_a_dated_note(salon, call):
-    message = protocol.parse(load_payload("tool_calls_capture_lead"))
+    message = protocol.parse(load_payload("06-tool-calls-capture-lead"))
 
     body = tools.answer_tool_calls(message, business=salon.business, call=call)
 
