@@ -8,13 +8,24 @@ from pathlib import Path
 
 import pytest
 from celery.signals import setup_logging
+from hypothesis import settings as hypothesis_settings
 
 from voicehive.celery import app as celery_app
 
 # Fixtures shared across apps, registered once rather than re-exported per module.
-pytest_plugins = ["tests.vapi.payloads.vapi_api"]
+pytest_plugins = ["tests.vapi.payloads.vapi_api", "tests.vapi.webhook"]
 
 REQUIRE_SERVICES = os.environ.get("VOICEHIVE_REQUIRE_SERVICES") == "1"
+
+# CI draws the same examples on every run, so a red build stays red on a rerun and
+# a pass can't be luck; a workstation draws new ones each run to keep exploring.
+# Either way a failure prints the blob for @reproduce_failure.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("dev", print_blob=True)
+hypothesis_settings.load_profile(
+    "ci" if os.environ.get("CI") or REQUIRE_SERVICES else "dev"
+)
+
 # Debian's package: the browser tests never download a browser of their own.
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -82,6 +93,12 @@ def test_settings(settings):
             "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         },
     }
+
+
+@pytest.fixture
+def deliveries(mocker):
+    """Notification deliveries rung (deliver_notification.delay), kept from the broker."""
+    return mocker.patch("apps.notifications.tasks.deliver_notification.delay")
 
 
 def _require(reason_missing: str):

@@ -17,11 +17,15 @@ from tests.businesses.factories import BusinessFactory
 from tests.calls.factories import CallFactory
 from tests.leads.factories import LeadFactory
 
-pytestmark = pytest.mark.django_db
-
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 WEDNESDAY_3PM = dt.datetime(2025, 3, 12, 15, tzinfo=CHICAGO)
 SATURDAY_1PM = dt.datetime(2025, 3, 15, 13, tzinfo=CHICAGO)
+
+pytestmark = [
+    pytest.mark.django_db,
+    # Booked on a Wednesday afternoon unless a test moves the clock.
+    pytest.mark.time_machine(WEDNESDAY_3PM, tick=False),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -30,24 +34,6 @@ def notice_settings(settings):
     settings.QUIET_HOURS_END = "08:00"
     settings.REMINDER_LEAD_HOURS = 24
     settings.SITE_URL = ""
-
-
-@pytest.fixture
-def freeze(mocker):
-    """freeze(moment) pins timezone.now() for services and auto_now fields."""
-    patched = mocker.patch("django.utils.timezone.now")
-
-    def set_now(moment: dt.datetime) -> dt.datetime:
-        patched.return_value = moment.astimezone(dt.UTC)
-        return moment
-
-    set_now(WEDNESDAY_3PM)
-    return set_now
-
-
-@pytest.fixture
-def delay(mocker):
-    return mocker.patch("apps.notifications.tasks.deliver_notification.delay")
 
 
 @pytest.fixture
@@ -100,7 +86,7 @@ def sent(kind=None) -> list[tuple[str, str, str]]:
 
 
 def test_roxys_booking_confirms_to_the_caller_and_alerts_staff(
-    salon, lead, freeze, delay, django_capture_on_commit_callbacks
+    salon, lead, deliveries, django_capture_on_commit_callbacks
 ):
     call = CallFactory(business=salon[0], lead=lead)
 
@@ -126,12 +112,10 @@ def test_roxys_booking_confirms_to_the_caller_and_alerts_staff(
     staff = Notification.objects.get(kind="new_booking", channel="email")
     assert "Who: Dana Whitfield ((512) 555-0187)" in staff.body
     assert staff.call == call
-    assert delay.call_count == 4  # every row rung on commit
+    assert deliveries.call_count == 4  # every row rung on commit
 
 
-def test_a_booking_staff_made_in_the_admin_only_confirms_to_the_caller(
-    salon, lead, freeze
-):
+def test_a_booking_staff_made_in_the_admin_only_confirms_to_the_caller(salon, lead):
     book(salon, lead)
 
     assert [kind for kind, *_ in sent()] == ["booking_confirmation"] * 2
@@ -146,9 +130,7 @@ def test_a_booking_staff_made_in_the_admin_only_confirms_to_the_caller(
         ({"has_sms_consent": False, "has_email_consent": False}, []),
     ],
 )
-def test_the_caller_is_written_to_only_with_consent(
-    salon, freeze, lead_fields, channels
-):
+def test_the_caller_is_written_to_only_with_consent(salon, lead_fields, channels):
     lead = LeadFactory(business=salon[0], phone="+15125550187", **lead_fields)
 
     book(salon, lead)
@@ -156,22 +138,22 @@ def test_the_caller_is_written_to_only_with_consent(
     assert [channel for _, channel, _ in sent("booking_confirmation")] == channels
 
 
-def test_no_lead_means_no_caller_messages(salon, freeze):
+def test_no_lead_means_no_caller_messages(salon):
     book(salon)
 
     assert sent() == []
 
 
-def test_a_booking_in_the_past_sends_nothing(salon, lead, freeze):
-    freeze(SATURDAY_1PM + dt.timedelta(days=1))
+def test_a_booking_in_the_past_sends_nothing(salon, lead, time_machine):
+    time_machine.move_to(SATURDAY_1PM + dt.timedelta(days=1), tick=False)
 
     book(salon, lead)
 
     assert sent() == []
 
 
-def test_caller_texts_wait_for_the_end_of_quiet_hours(salon, lead, freeze):
-    freeze(dt.datetime(2025, 3, 12, 22, 30, tzinfo=CHICAGO))
+def test_caller_texts_wait_for_the_end_of_quiet_hours(salon, lead, time_machine):
+    time_machine.move_to(dt.datetime(2025, 3, 12, 22, 30, tzinfo=CHICAGO), tick=False)
 
     book(salon, lead)
 
@@ -183,7 +165,7 @@ def test_caller_texts_wait_for_the_end_of_quiet_hours(salon, lead, freeze):
 
 
 def test_a_failure_to_queue_messages_never_undoes_the_booking(
-    salon, lead, freeze, mocker, caplog
+    salon, lead, mocker, caplog
 ):
     mocker.patch(
         "apps.appointments.notices.queue_booking_notices",
@@ -199,7 +181,7 @@ def test_a_failure_to_queue_messages_never_undoes_the_booking(
 # --- Rescheduling and cancelling ---
 
 
-def test_a_reschedule_tells_the_caller_with_an_updated_invite(salon, lead, freeze):
+def test_a_reschedule_tells_the_caller_with_an_updated_invite(salon, lead):
     appointment = book(salon, lead)
     new_time = SATURDAY_1PM + dt.timedelta(hours=2)
 
@@ -218,11 +200,11 @@ def test_a_reschedule_tells_the_caller_with_an_updated_invite(salon, lead, freez
     assert "DTSTART:20250315T200000Z" in invite["content"]
 
 
-def test_each_move_gets_its_own_notice(salon, lead, freeze):
+def test_each_move_gets_its_own_notice(salon, lead, time_machine):
     appointment = book(salon, lead)
 
     for minutes, hours in enumerate((2, 0, 2), start=1):
-        freeze(WEDNESDAY_3PM + dt.timedelta(minutes=minutes))
+        time_machine.move_to(WEDNESDAY_3PM + dt.timedelta(minutes=minutes), tick=False)
         appointment_services.reschedule_appointment(
             appointment, start_at=SATURDAY_1PM + dt.timedelta(hours=hours)
         )
@@ -231,11 +213,11 @@ def test_each_move_gets_its_own_notice(salon, lead, freeze):
     assert len(sent("reschedule_notice")) == 6
 
 
-def test_a_newer_move_replaces_a_notice_not_yet_sent(salon, lead, freeze):
+def test_a_newer_move_replaces_a_notice_not_yet_sent(salon, lead, time_machine):
     appointment = book(salon, lead)
 
     for minutes, hours in enumerate((2, 4), start=1):
-        freeze(WEDNESDAY_3PM + dt.timedelta(minutes=minutes))
+        time_machine.move_to(WEDNESDAY_3PM + dt.timedelta(minutes=minutes), tick=False)
         appointment_services.reschedule_appointment(
             appointment, start_at=SATURDAY_1PM + dt.timedelta(hours=hours)
         )
@@ -245,8 +227,11 @@ def test_a_newer_move_replaces_a_notice_not_yet_sent(salon, lead, freeze):
     assert "is now Sat, Mar 15 at 5:00 PM" in sms.body
 
 
-def test_a_move_withdraws_messages_about_the_old_time_not_yet_sent(salon, lead, freeze):
-    freeze(dt.datetime(2025, 3, 12, 22, 30, tzinfo=CHICAGO))  # quiet hours
+def test_a_move_withdraws_messages_about_the_old_time_not_yet_sent(
+    salon, lead, time_machine
+):
+    # In quiet hours.
+    time_machine.move_to(dt.datetime(2025, 3, 12, 22, 30, tzinfo=CHICAGO), tick=False)
     appointment = book(salon, lead)
     Notification.objects.filter(channel="email").update(status=Notification.Status.SENT)
 
@@ -263,7 +248,7 @@ def test_a_move_withdraws_messages_about_the_old_time_not_yet_sent(salon, lead, 
 
 
 def test_a_move_alerts_staff_with_the_old_and_new_time(
-    salon, lead, freeze, settings, delay, django_capture_on_commit_callbacks
+    salon, lead, settings, deliveries, django_capture_on_commit_callbacks
 ):
     settings.SITE_URL = "https://app.voicehive.example"
     appointment = book(salon, lead)
@@ -295,10 +280,10 @@ def test_a_move_alerts_staff_with_the_old_and_new_time(
         "Maison Belle: moved. Dana Whitfield ((512) 555-0187), Haircut with Maria "
         "is now Sun, Mar 16 at 3:00 PM (was Sat, Mar 15 1:00 PM)."
     )
-    assert delay.call_count == 4  # caller's email and SMS, staff's email and SMS
+    assert deliveries.call_count == 4  # caller's email and SMS, staff's email and SMS
 
 
-def test_staff_hear_of_a_move_once_per_new_time_and_provider(salon, lead, freeze):
+def test_staff_hear_of_a_move_once_per_new_time_and_provider(salon, lead):
     business, service, maria = salon
     jess = ProviderFactory(business=business, name="Jess", services=[service])
     appointment = book(salon, lead)
@@ -320,9 +305,9 @@ def test_staff_hear_of_a_move_once_per_new_time_and_provider(salon, lead, freeze
     assert Notification.objects.filter(kind="appointment_moved").count() == 4
 
 
-def test_a_move_to_a_time_already_past_alerts_nobody(salon, lead, freeze):
+def test_a_move_to_a_time_already_past_alerts_nobody(salon, lead, time_machine):
     appointment = book(salon, lead)
-    freeze(SATURDAY_1PM + dt.timedelta(hours=3))
+    time_machine.move_to(SATURDAY_1PM + dt.timedelta(hours=3), tick=False)
 
     appointment_services.reschedule_appointment(
         appointment, start_at=SATURDAY_1PM + dt.timedelta(hours=2)
@@ -331,7 +316,7 @@ def test_a_move_to_a_time_already_past_alerts_nobody(salon, lead, freeze):
     assert sent("appointment_moved") == [] and sent("reschedule_notice") == []
 
 
-def test_a_cancellation_tells_the_caller_and_staff(salon, lead, freeze):
+def test_a_cancellation_tells_the_caller_and_staff(salon, lead):
     appointment = book(salon, lead)
 
     appointment_services.cancel_appointment(appointment, reason="Feeling unwell")
@@ -350,16 +335,16 @@ def test_a_cancellation_tells_the_caller_and_staff(salon, lead, freeze):
 
 
 def test_a_cancellation_email_takes_the_event_off_the_callers_calendar(
-    salon, lead, freeze
+    salon, lead, time_machine
 ):
     appointment = book(salon, lead)
     Notification.objects.update(status=Notification.Status.SENT)
-    freeze(WEDNESDAY_3PM + dt.timedelta(hours=1))
+    time_machine.move_to(WEDNESDAY_3PM + dt.timedelta(hours=1), tick=False)
     appointment_services.reschedule_appointment(
         appointment, start_at=SATURDAY_1PM + dt.timedelta(hours=2)
     )
     Notification.objects.update(status=Notification.Status.SENT)
-    freeze(WEDNESDAY_3PM + dt.timedelta(hours=2))
+    time_machine.move_to(WEDNESDAY_3PM + dt.timedelta(hours=2), tick=False)
 
     appointment_services.cancel_appointment(appointment)
 
@@ -380,7 +365,7 @@ def test_a_cancellation_email_takes_the_event_off_the_callers_calendar(
 
 
 def test_a_cancellation_in_the_same_second_as_a_move_still_outranks_its_invite(
-    salon, lead, freeze
+    salon, lead
 ):
     appointment = book(salon, lead)
     appointment_services.reschedule_appointment(
@@ -397,9 +382,9 @@ def test_a_cancellation_in_the_same_second_as_a_move_still_outranks_its_invite(
     assert cancel["sequence"] == move["sequence"] + 1
 
 
-def test_a_cancellation_withdraws_a_queued_reminder(salon, lead, freeze):
+def test_a_cancellation_withdraws_a_queued_reminder(salon, lead, time_machine):
     appointment = book(salon, lead)
-    freeze(SATURDAY_1PM - dt.timedelta(hours=20))
+    time_machine.move_to(SATURDAY_1PM - dt.timedelta(hours=20), tick=False)
     notices.send_due_reminders()
     assert len(sent("appointment_reminder")) == 2
 
@@ -411,9 +396,12 @@ def test_a_cancellation_withdraws_a_queued_reminder(salon, lead, freeze):
 # --- Reminders ---
 
 
-def test_a_reminder_is_queued_within_the_lead_time_and_stamped(salon, lead, freeze):
+def test_a_reminder_is_queued_within_the_lead_time_and_stamped(
+    salon, lead, time_machine
+):
     appointment = book(salon, lead)
-    now = freeze(SATURDAY_1PM - dt.timedelta(hours=23))
+    now = SATURDAY_1PM - dt.timedelta(hours=23)
+    time_machine.move_to(now, tick=False)
 
     assert notices.send_due_reminders() == 1
 
@@ -427,11 +415,14 @@ def test_a_reminder_is_queued_within_the_lead_time_and_stamped(salon, lead, free
     assert appointment.reminder_sent_at == now
 
 
-def test_a_confirmation_inside_the_reminder_window_is_the_reminder(salon, lead, freeze):
-    now = freeze(SATURDAY_1PM - dt.timedelta(hours=20))
+def test_a_confirmation_inside_the_reminder_window_is_the_reminder(
+    salon, lead, time_machine
+):
+    now = SATURDAY_1PM - dt.timedelta(hours=20)
+    time_machine.move_to(now, tick=False)
 
     appointment = book(salon, lead)
-    freeze(now + dt.timedelta(minutes=10))  # the next sweep
+    time_machine.move_to(now + dt.timedelta(minutes=10), tick=False)  # the next sweep
 
     assert notices.send_due_reminders() == 0
     assert [kind for kind, *_ in sent()] == ["booking_confirmation"] * 2
@@ -439,12 +430,13 @@ def test_a_confirmation_inside_the_reminder_window_is_the_reminder(salon, lead, 
     assert appointment.reminder_sent_at == now
 
 
-def test_a_move_into_the_reminder_window_is_the_reminder(salon, lead, freeze):
+def test_a_move_into_the_reminder_window_is_the_reminder(salon, lead, time_machine):
     appointment = book(salon, lead, start_at=SATURDAY_1PM + dt.timedelta(days=7))
-    now = freeze(SATURDAY_1PM - dt.timedelta(hours=20))
+    now = SATURDAY_1PM - dt.timedelta(hours=20)
+    time_machine.move_to(now, tick=False)
 
     appointment_services.reschedule_appointment(appointment, start_at=SATURDAY_1PM)
-    freeze(now + dt.timedelta(minutes=10))
+    time_machine.move_to(now + dt.timedelta(minutes=10), tick=False)
 
     assert notices.send_due_reminders() == 0
     assert sent("appointment_reminder") == []
@@ -453,10 +445,10 @@ def test_a_move_into_the_reminder_window_is_the_reminder(salon, lead, freeze):
 
 
 def test_a_move_within_the_window_after_the_reminder_needs_no_second_one(
-    salon, lead, freeze
+    salon, lead, time_machine
 ):
     appointment = book(salon, lead)
-    freeze(SATURDAY_1PM - dt.timedelta(hours=20))
+    time_machine.move_to(SATURDAY_1PM - dt.timedelta(hours=20), tick=False)
     notices.send_due_reminders()
     Notification.objects.update(status=Notification.Status.SENT)
 
@@ -469,12 +461,12 @@ def test_a_move_within_the_window_after_the_reminder_needs_no_second_one(
 
 
 def test_a_booking_in_the_window_that_tells_the_caller_nothing_keeps_its_reminder(
-    salon, freeze
+    salon, time_machine
 ):
     silent = LeadFactory(
         business=salon[0], has_sms_consent=False, has_email_consent=False
     )
-    freeze(SATURDAY_1PM - dt.timedelta(hours=20))
+    time_machine.move_to(SATURDAY_1PM - dt.timedelta(hours=20), tick=False)
 
     appointment = book(salon, silent)
 
@@ -483,14 +475,14 @@ def test_a_booking_in_the_window_that_tells_the_caller_nothing_keeps_its_reminde
 
 
 def test_when_booking_messages_fail_to_queue_the_sweep_still_reminds(
-    salon, lead, freeze, mocker
+    salon, lead, time_machine, mocker
 ):
     mocker.patch(
         "apps.notifications.services.notify_staff",
         side_effect=RuntimeError("template broken"),
     )
     call = CallFactory(business=salon[0], lead=lead)
-    freeze(SATURDAY_1PM - dt.timedelta(hours=20))
+    time_machine.move_to(SATURDAY_1PM - dt.timedelta(hours=20), tick=False)
 
     appointment = book(salon, lead, source_call=call)
 
@@ -501,26 +493,26 @@ def test_when_booking_messages_fail_to_queue_the_sweep_still_reminds(
 
 
 def test_a_confirmation_text_that_quiet_hours_would_hold_past_the_visit_is_dropped(
-    salon, lead, freeze
+    salon, lead, time_machine
 ):
-    freeze(dt.datetime(2025, 3, 12, 22, 30, tzinfo=CHICAGO))
+    time_machine.move_to(dt.datetime(2025, 3, 12, 22, 30, tzinfo=CHICAGO), tick=False)
 
     book(salon, lead, start_at=dt.datetime(2025, 3, 13, 7, 30, tzinfo=CHICAGO))
 
     assert sent() == [("booking_confirmation", "email", "dana@example.com")]
 
 
-def test_no_reminder_before_the_lead_time(salon, lead, freeze):
+def test_no_reminder_before_the_lead_time(salon, lead, time_machine):
     book(salon, lead)
-    freeze(SATURDAY_1PM - dt.timedelta(hours=24, minutes=1))
+    time_machine.move_to(SATURDAY_1PM - dt.timedelta(hours=24, minutes=1), tick=False)
 
     assert notices.send_due_reminders() == 0
     assert sent("appointment_reminder") == []
 
 
-def test_reminders_are_queued_once(salon, lead, freeze):
+def test_reminders_are_queued_once(salon, lead, time_machine):
     book(salon, lead)
-    freeze(SATURDAY_1PM - dt.timedelta(hours=23))
+    time_machine.move_to(SATURDAY_1PM - dt.timedelta(hours=23), tick=False)
 
     notices.send_due_reminders()
     assert notices.send_due_reminders() == 0
@@ -532,23 +524,25 @@ def test_reminders_are_queued_once(salon, lead, freeze):
     "status",
     [Appointment.Status.CANCELLED, Appointment.Status.COMPLETED],
 )
-def test_inactive_appointments_get_no_reminder(salon, lead, freeze, status):
+def test_inactive_appointments_get_no_reminder(salon, lead, time_machine, status):
     appointment = book(salon, lead)
     Appointment.objects.filter(pk=appointment.pk).update(status=status)
-    freeze(SATURDAY_1PM - dt.timedelta(hours=2))
+    time_machine.move_to(SATURDAY_1PM - dt.timedelta(hours=2), tick=False)
 
     assert notices.send_due_reminders() == 0
 
 
-def test_a_moved_appointment_gets_a_reminder_for_its_new_time(salon, lead, freeze):
+def test_a_moved_appointment_gets_a_reminder_for_its_new_time(
+    salon, lead, time_machine
+):
     appointment = book(salon, lead)
-    freeze(SATURDAY_1PM - dt.timedelta(hours=20))
+    time_machine.move_to(SATURDAY_1PM - dt.timedelta(hours=20), tick=False)
     notices.send_due_reminders()
     Notification.objects.update(status=Notification.Status.SENT)
     monday_4pm = SATURDAY_1PM + dt.timedelta(days=2, hours=3)
 
     appointment_services.reschedule_appointment(appointment, start_at=monday_4pm)
-    freeze(monday_4pm - dt.timedelta(hours=20))
+    time_machine.move_to(monday_4pm - dt.timedelta(hours=20), tick=False)
     notices.send_due_reminders()
 
     keys = sorted(
@@ -563,10 +557,10 @@ def test_a_moved_appointment_gets_a_reminder_for_its_new_time(salon, lead, freez
 
 
 def test_a_reminder_queued_for_a_time_changed_behind_our_back_is_withdrawn(
-    salon, lead, freeze
+    salon, lead, time_machine
 ):
     appointment = book(salon, lead)
-    freeze(SATURDAY_1PM - dt.timedelta(hours=20))
+    time_machine.move_to(SATURDAY_1PM - dt.timedelta(hours=20), tick=False)
     notices.send_due_reminders()
     # Moved without the booking services, so no hook withdrew the reminder.
     moved = SATURDAY_1PM + dt.timedelta(days=7)
@@ -582,12 +576,12 @@ def test_a_reminder_queued_for_a_time_changed_behind_our_back_is_withdrawn(
 
 
 def test_a_reminder_text_that_quiet_hours_would_hold_past_the_visit_is_dropped(
-    salon, lead, freeze
+    salon, lead, time_machine
 ):
     early = dt.datetime(2025, 3, 13, 7, 30, tzinfo=CHICAGO)
-    freeze(early - dt.timedelta(days=3))
+    time_machine.move_to(early - dt.timedelta(days=3), tick=False)
     book(salon, lead, start_at=early)
-    freeze(dt.datetime(2025, 3, 12, 22, 0, tzinfo=CHICAGO))
+    time_machine.move_to(dt.datetime(2025, 3, 12, 22, 0, tzinfo=CHICAGO), tick=False)
 
     notices.send_due_reminders()
 
@@ -623,9 +617,9 @@ def test_a_reminder_text_that_quiet_hours_would_hold_past_the_visit_is_dropped(
     ],
 )
 def test_the_lead_time_is_elapsed_hours_across_the_spring_forward(
-    salon, lead, freeze, visit, now, due
+    salon, lead, time_machine, visit, now, due
 ):
-    freeze(visit - dt.timedelta(days=5))
+    time_machine.move_to(visit - dt.timedelta(days=5), tick=False)
     AppointmentFactory(
         business=salon[0],
         service=salon[1],
@@ -633,7 +627,7 @@ def test_the_lead_time_is_elapsed_hours_across_the_spring_forward(
         lead=lead,
         start_at=visit,
     )
-    freeze(now)
+    time_machine.move_to(now, tick=False)
 
     assert notices.send_due_reminders() == int(due)
 

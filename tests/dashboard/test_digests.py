@@ -25,18 +25,6 @@ def digest_settings(settings):
 
 
 @pytest.fixture
-def freeze(mocker):
-    patched = mocker.patch("django.utils.timezone.now")
-
-    def set_now(moment: dt.datetime) -> dt.datetime:
-        patched.return_value = moment.astimezone(dt.UTC)
-        return moment
-
-    set_now(dt.datetime.now(dt.UTC))
-    return set_now
-
-
-@pytest.fixture
 def business():
     return BusinessFactory(
         name="Maison Belle",
@@ -50,9 +38,9 @@ def at(day: dt.date, hour: int, minute: int = 0, tz=CHICAGO) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=tz)
 
 
-def busy_friday(business, freeze) -> None:
+def busy_friday(business, time_machine) -> None:
     """Two calls, a new lead who booked, a follow-up, a callback and a cancellation."""
-    freeze(at(FRIDAY, 10))
+    time_machine.move_to(at(FRIDAY, 10), tick=False)
     dana = LeadFactory(business=business, name="Dana Whitfield", score=88)
     CallFactory(
         business=business,
@@ -63,7 +51,7 @@ def busy_friday(business, freeze) -> None:
     AppointmentFactory(
         business=business, lead=dana, start_at=at(FRIDAY + dt.timedelta(days=1), 13)
     )
-    freeze(at(FRIDAY, 16))
+    time_machine.move_to(at(FRIDAY, 16), tick=False)
     CallFactory(business=business, summary="Asked about parking.")
     CallbackRequestFactory(business=business, name="Marcus Lee", message="Gift card?")
     AppointmentFactory(
@@ -72,14 +60,14 @@ def busy_friday(business, freeze) -> None:
         status=Appointment.Status.CANCELLED,
         cancelled_at=at(FRIDAY, 16),
     )
-    freeze(at(FRIDAY, 23, 59))
+    time_machine.move_to(at(FRIDAY, 23, 59), tick=False)
     CallFactory(business=business)  # still Friday
-    freeze(at(FRIDAY + dt.timedelta(days=1), 0, 1))
+    time_machine.move_to(at(FRIDAY + dt.timedelta(days=1), 0, 1), tick=False)
     CallFactory(business=business)  # Saturday: not in Friday's digest
 
 
-def test_the_digest_sums_up_one_local_day(business, freeze):
-    busy_friday(business, freeze)
+def test_the_digest_sums_up_one_local_day(business, time_machine):
+    busy_friday(business, time_machine)
 
     context = digests.digest_context(business, day=FRIDAY)
 
@@ -106,14 +94,14 @@ def test_the_digest_sums_up_one_local_day(business, freeze):
     assert lead["summary"] == "Dana wants bridal hair for six."
 
 
-def test_digests_go_out_at_the_local_hour_once_per_day(business, freeze):
-    busy_friday(business, freeze)
+def test_digests_go_out_at_the_local_hour_once_per_day(business, time_machine):
+    busy_friday(business, time_machine)
 
-    freeze(at(FRIDAY + dt.timedelta(days=1), 6, 5))
+    time_machine.move_to(at(FRIDAY + dt.timedelta(days=1), 6, 5), tick=False)
     assert digests.send_daily_digests() == 0
-    freeze(at(FRIDAY + dt.timedelta(days=1), 7, 5))
+    time_machine.move_to(at(FRIDAY + dt.timedelta(days=1), 7, 5), tick=False)
     assert digests.send_daily_digests() == 1
-    freeze(at(FRIDAY + dt.timedelta(days=1), 8, 5))
+    time_machine.move_to(at(FRIDAY + dt.timedelta(days=1), 8, 5), tick=False)
     assert digests.send_daily_digests() == 0
 
     digest = Notification.objects.filter(kind="daily_digest").order_by("recipient")
@@ -130,52 +118,53 @@ def test_digests_go_out_at_the_local_hour_once_per_day(business, freeze):
     assert digest[0].dedupe_key.startswith(f"daily_digest:{business.pk}:2025-03-14:")
 
 
-def test_each_business_gets_its_digest_at_its_own_local_hour(business, freeze):
+def test_each_business_gets_its_digest_at_its_own_local_hour(business, time_machine):
     tokyo = BusinessFactory(timezone="Asia/Tokyo", notification_emails="a@example.com")
-    freeze(at(FRIDAY, 12, tz=TOKYO))
+    time_machine.move_to(at(FRIDAY, 12, tz=TOKYO), tick=False)
     CallFactory(business=tokyo)
-    freeze(at(FRIDAY, 12))
+    time_machine.move_to(at(FRIDAY, 12), tick=False)
     CallFactory(business=business)
 
-    freeze(at(FRIDAY + dt.timedelta(days=1), 7, 5, tz=TOKYO))  # Friday 16:05 Chicago
+    saturday_morning_in_tokyo = at(FRIDAY + dt.timedelta(days=1), 7, 5, tz=TOKYO)
+    time_machine.move_to(saturday_morning_in_tokyo, tick=False)  # Friday 16:05 Chicago
     assert digests.send_daily_digests() == 1
     assert Notification.objects.get().business == tokyo
 
 
-def test_a_missed_hour_is_caught_up_later_that_day(business, freeze):
-    busy_friday(business, freeze)
+def test_a_missed_hour_is_caught_up_later_that_day(business, time_machine):
+    busy_friday(business, time_machine)
 
-    freeze(at(FRIDAY + dt.timedelta(days=1), 15))
+    time_machine.move_to(at(FRIDAY + dt.timedelta(days=1), 15), tick=False)
 
     assert digests.send_daily_digests() == 1
 
 
-def test_a_quiet_day_sends_no_digest(business, freeze):
-    freeze(at(FRIDAY + dt.timedelta(days=1), 7, 5))
+def test_a_quiet_day_sends_no_digest(business, time_machine):
+    time_machine.move_to(at(FRIDAY + dt.timedelta(days=1), 7, 5), tick=False)
 
     assert digests.send_daily_digests() == 0
     assert not Notification.objects.exists()
 
 
-def test_businesses_without_staff_email_or_inactive_are_skipped(business, freeze):
-    busy_friday(business, freeze)
+def test_businesses_without_staff_email_or_inactive_are_skipped(business, time_machine):
+    busy_friday(business, time_machine)
     business.is_active = False
     business.save()
     other = BusinessFactory(notification_emails="")
     CallFactory(business=other)
 
-    freeze(at(FRIDAY + dt.timedelta(days=1), 7, 5))
+    time_machine.move_to(at(FRIDAY + dt.timedelta(days=1), 7, 5), tick=False)
 
     assert digests.send_daily_digests() == 0
 
 
-def test_the_local_day_has_23_hours_when_clocks_spring_forward(business, freeze):
+def test_the_local_day_has_23_hours_when_clocks_spring_forward(business, time_machine):
     sunday = dt.date(2025, 3, 9)
-    freeze(at(sunday, 0, 30))  # CST
+    time_machine.move_to(at(sunday, 0, 30), tick=False)  # CST
     CallFactory(business=business)
-    freeze(at(sunday, 23, 30))  # CDT
+    time_machine.move_to(at(sunday, 23, 30), tick=False)  # CDT
     CallFactory(business=business)
-    freeze(at(sunday + dt.timedelta(days=1), 0, 30))
+    time_machine.move_to(at(sunday + dt.timedelta(days=1), 0, 30), tick=False)
     CallFactory(business=business)
 
     assert digests.digest_context(business, day=sunday)["call_count"] == 2

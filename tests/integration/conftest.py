@@ -15,7 +15,6 @@ import httpx
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
-from django.db import connection
 
 from apps.calls.models import Call
 from apps.demo.services import seed_demo_business
@@ -23,10 +22,9 @@ from apps.notifications.channels import LocmemSmsBackend
 from tests.brokers import use_broker
 from tests.calls.test_analysis import COMPLETIONS_URL, GOOD_ANALYSIS, completion
 from tests.vapi.payloads import load_payload
+from tests.vapi.webhook import URL, bearer
 from voicehive.celery import app as celery_app
 
-WEBHOOK_URL = "/api/v1/vapi/webhook/"
-SECRET = "integration-webhook-secret"
 # A caller the demo business has never heard from, so their lead is new.
 NEW_CALLER = "+15125550199"
 # A closed port: connecting fails at once, like a Redis that is down.
@@ -34,19 +32,17 @@ DEAD_BROKER = "redis://127.0.0.1:9/0"
 
 
 @pytest.fixture(autouse=True)
-def pipeline_settings(settings):
-    settings.VAPI_WEBHOOK_SECRET = SECRET
-    settings.VAPI_AUTH_HEADER = "Authorization"
-    settings.VAPI_AUTH_PREFIX = "Bearer "
-    settings.VAPI_HMAC_SECRET = ""
-    settings.OPENAI_API_KEY = "sk-test"
-    settings.OPENAI_BASE_URL = "https://api.openai.com/v1"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.SMS_BACKEND = "apps.notifications.channels.LocmemSmsBackend"
-    settings.QUIET_HOURS_START = settings.QUIET_HOURS_END = "00:00"  # none
-    settings.POST_CALL_ALERT_MAX_AGE_HOURS = 24
+def pipeline_settings(webhook_settings):
+    webhook_settings.OPENAI_API_KEY = "sk-test"
+    webhook_settings.OPENAI_BASE_URL = "https://api.openai.com/v1"
+    webhook_settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    webhook_settings.SMS_BACKEND = "apps.notifications.channels.LocmemSmsBackend"
+    # No quiet hours: they start and end at midnight.
+    webhook_settings.QUIET_HOURS_START = "00:00"
+    webhook_settings.QUIET_HOURS_END = "00:00"
+    webhook_settings.POST_CALL_ALERT_MAX_AGE_HOURS = 24
     LocmemSmsBackend.outbox = []
-    yield settings
+    yield webhook_settings
     LocmemSmsBackend.outbox = []
 
 
@@ -82,10 +78,7 @@ def post(client):
     def _post(body: dict):
         started = time.monotonic()
         response = client.post(
-            WEBHOOK_URL,
-            json.dumps(body),
-            content_type="application/json",
-            headers={"Authorization": f"Bearer {SECRET}"},
+            URL, json.dumps(body), content_type="application/json", headers=bearer()
         )
         return response, time.monotonic() - started
 
@@ -124,24 +117,6 @@ def booking_tool_call(slot_id: str, *, caller: str = NEW_CALLER) -> dict:
     for tool in message.get("toolWithToolCallList") or []:
         tool["toolCall"]["function"]["arguments"] = arguments
     return body
-
-
-def wait_for(check: Callable[[], bool], *, seconds: float = 20.0) -> bool:
-    """Poll `check` while the worker thread writes.
-
-    SQLite's shared-cache test database locks whole tables between connections and
-    answers "table is locked" at once instead of waiting; reading uncommitted rows
-    takes no read locks, so polling never trips the worker or itself.
-    """
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA read_uncommitted = 1")
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return check()
 
 
 def the_call() -> Call:

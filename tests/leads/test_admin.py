@@ -7,17 +7,10 @@ from django.utils import timezone
 from apps.leads.models import CallbackRequest, Lead
 from tests.appointments.factories import AppointmentFactory
 from tests.calls.factories import CallFactory
-from tests.core.factories import UserFactory
 from tests.leads.factories import CallbackRequestFactory, LeadFactory
 from tests.notifications.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(is_superuser=True))
-    return client
 
 
 def test_callback_request_changelist_and_change_form_render(admin_client):

@@ -9,18 +9,11 @@ from apps.leads.models import Lead
 from tests.appointments.factories import AppointmentFactory
 from tests.businesses.factories import BusinessFactory
 from tests.calls.factories import CallFactory
-from tests.core.factories import UserFactory
 from tests.leads.factories import CallbackRequestFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
 
 URL = reverse("admin:leads_lead_changelist")
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(is_superuser=True))
-    return client
 
 
 @pytest.fixture

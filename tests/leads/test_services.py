@@ -11,16 +11,11 @@ from tests.businesses.factories import BusinessFactory
 from tests.calls.factories import CallFactory
 from tests.leads.factories import CallbackRequestFactory, LeadFactory
 
-pytestmark = pytest.mark.django_db
-
 CALLER = "+15125550187"
 # 8 PM on March 14 in Austin, already March 15 in UTC.
 EVENING = dt.datetime(2025, 3, 14, 20, tzinfo=zoneinfo.ZoneInfo("America/Chicago"))
 
-
-@pytest.fixture(autouse=True)
-def frozen_now(monkeypatch):
-    monkeypatch.setattr("django.utils.timezone.now", lambda: EVENING)
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(EVENING, tick=False)]
 
 
 @pytest.fixture

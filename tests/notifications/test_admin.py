@@ -24,9 +24,8 @@ def test_changelist_and_change_form_render(admin_client):
 
 
 def test_resend_action_queues_failed_notifications(
-    admin_client, mocker, django_capture_on_commit_callbacks
+    admin_client, deliveries, django_capture_on_commit_callbacks
 ):
-    delay = mocker.patch("apps.notifications.tasks.deliver_notification.delay")
     failed = NotificationFactory(status=Notification.Status.FAILED, attempts=6)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -39,7 +38,7 @@ def test_resend_action_queues_failed_notifications(
     assert "Queued 1 notification(s) again." in response.content.decode()
     failed.refresh_from_db()
     assert failed.status == Notification.Status.QUEUED
-    delay.assert_called_once_with(failed.pk)
+    deliveries.assert_called_once_with(failed.pk)
 
 
 @pytest.fixture

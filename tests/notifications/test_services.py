@@ -25,24 +25,6 @@ START = dt.datetime(2026, 3, 14, 13, 0, tzinfo=CHICAGO)
 
 
 @pytest.fixture
-def delay(mocker):
-    return mocker.patch("apps.notifications.tasks.deliver_notification.delay")
-
-
-@pytest.fixture
-def freeze(mocker):
-    """freeze(moment) pins timezone.now() for services and auto_now fields."""
-    patched = mocker.patch("django.utils.timezone.now")
-
-    def set_now(moment: dt.datetime) -> dt.datetime:
-        patched.return_value = moment
-        return moment
-
-    set_now(dt.datetime.now(dt.UTC))
-    return set_now
-
-
-@pytest.fixture
 def business():
     return BusinessFactory(name="Maison Belle", timezone="America/Chicago")
 
@@ -73,7 +55,7 @@ def queue_booking_sms(business, **kwargs):
 # --- queue_notification ---
 
 
-def test_queue_renders_and_stores_the_message(business, delay):
+def test_queue_renders_and_stores_the_message(business, deliveries):
     lead, call = LeadFactory(business=business), CallFactory(business=business)
 
     notification = queue(business, lead=lead, call=call)
@@ -88,17 +70,17 @@ def test_queue_renders_and_stores_the_message(business, delay):
 
 
 def test_queue_enqueues_delivery_after_commit(
-    business, delay, django_capture_on_commit_callbacks
+    business, deliveries, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         notification = queue(business)
 
     assert len(callbacks) == 1
-    delay.assert_called_once_with(notification.id)
+    deliveries.assert_called_once_with(notification.id)
 
 
 def test_queue_twice_with_one_dedupe_key_keeps_one_row(
-    business, delay, django_capture_on_commit_callbacks
+    business, deliveries, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         first = queue(business)
@@ -106,13 +88,13 @@ def test_queue_twice_with_one_dedupe_key_keeps_one_row(
 
     assert first.id == second.id
     assert Notification.objects.count() == 1
-    delay.assert_called_once_with(first.id)
+    deliveries.assert_called_once_with(first.id)
 
 
 def test_broker_outage_never_reaches_the_caller(
-    business, delay, django_capture_on_commit_callbacks, caplog
+    business, deliveries, django_capture_on_commit_callbacks, caplog
 ):
-    delay.side_effect = OperationalError("Connection refused")
+    deliveries.side_effect = OperationalError("Connection refused")
 
     with (
         caplog.at_level(logging.WARNING),
@@ -125,7 +107,9 @@ def test_broker_outage_never_reaches_the_caller(
     assert "the sweep will retry" in caplog.text
 
 
-def test_business_details_fill_the_template_and_callers_can_override(business, delay):
+def test_business_details_fill_the_template_and_callers_can_override(
+    business, deliveries
+):
     business.phone = "+15125550142"
     business.save()
 
@@ -139,7 +123,7 @@ def test_business_details_fill_the_template_and_callers_can_override(business, d
     assert "MB Downtown" in overridden.body
 
 
-def test_sms_recipient_is_normalised_to_e164(business, delay):
+def test_sms_recipient_is_normalised_to_e164(business, deliveries):
     notification = queue_booking_sms(business)
     assert notification.recipient == "+15125550187"
 
@@ -156,17 +140,19 @@ def test_sms_recipient_is_normalised_to_e164(business, delay):
     ("channel", "recipient"), [("email", "not-an-email"), ("sms", "call me maybe")]
 )
 def test_bad_recipient_gives_a_failed_row_not_an_exception(
-    business, delay, django_capture_on_commit_callbacks, channel, recipient
+    business, deliveries, django_capture_on_commit_callbacks, channel, recipient
 ):
     with django_capture_on_commit_callbacks(execute=True):
         notification = queue(business, channel=channel, recipient=recipient)
 
     assert notification.status == Notification.Status.FAILED
     assert "Invalid" in notification.last_error
-    delay.assert_not_called()
+    deliveries.assert_not_called()
 
 
-def test_booking_confirmation_email_attaches_the_appointments_invite(business, delay):
+def test_booking_confirmation_email_attaches_the_appointments_invite(
+    business, deliveries
+):
     appointment = AppointmentFactory(business=business)
     context = {"start_at": START, "end_at": START + dt.timedelta(hours=1)}
 
@@ -189,9 +175,9 @@ def test_booking_confirmation_email_attaches_the_appointments_invite(business, d
 
 
 def test_caller_sms_at_night_waits_until_8am_local(
-    business, delay, freeze, django_capture_on_commit_callbacks
+    business, deliveries, time_machine, django_capture_on_commit_callbacks
 ):
-    freeze(dt.datetime(2026, 6, 10, 22, 30, tzinfo=CHICAGO))
+    time_machine.move_to(dt.datetime(2026, 6, 10, 22, 30, tzinfo=CHICAGO), tick=False)
 
     with django_capture_on_commit_callbacks(execute=True):
         notification = queue_booking_sms(business, respect_quiet_hours=True)
@@ -199,11 +185,11 @@ def test_caller_sms_at_night_waits_until_8am_local(
     assert notification.send_after == dt.datetime(2026, 6, 11, 8, 0, tzinfo=CHICAGO)
     assert notification.status == Notification.Status.QUEUED  # deferred, not dropped
     assert notification.enqueued_at is None
-    delay.assert_not_called()  # the sweep rings it once it is due
+    deliveries.assert_not_called()  # the sweep rings it once it is due
 
 
-def test_caller_sms_in_the_daytime_goes_now(business, delay, freeze):
-    freeze(dt.datetime(2026, 6, 10, 14, 0, tzinfo=CHICAGO))
+def test_caller_sms_in_the_daytime_goes_now(business, deliveries, time_machine):
+    time_machine.move_to(dt.datetime(2026, 6, 10, 14, 0, tzinfo=CHICAGO), tick=False)
 
     notification = queue_booking_sms(business, respect_quiet_hours=True)
 
@@ -211,16 +197,18 @@ def test_caller_sms_in_the_daytime_goes_now(business, delay, freeze):
     assert notification.enqueued_at is not None
 
 
-def test_staff_alerts_ignore_quiet_hours_by_default(business, delay, freeze):
-    freeze(dt.datetime(2026, 6, 10, 23, 0, tzinfo=CHICAGO))
+def test_staff_alerts_ignore_quiet_hours_by_default(business, deliveries, time_machine):
+    time_machine.move_to(dt.datetime(2026, 6, 10, 23, 0, tzinfo=CHICAGO), tick=False)
 
     notification = queue(business, channel="sms", recipient="+15125550111")
 
     assert notification.send_after is None
 
 
-def test_a_send_after_inside_quiet_hours_moves_to_their_end(business, delay, freeze):
-    freeze(dt.datetime(2026, 6, 10, 12, 0, tzinfo=CHICAGO))
+def test_a_send_after_inside_quiet_hours_moves_to_their_end(
+    business, deliveries, time_machine
+):
+    time_machine.move_to(dt.datetime(2026, 6, 10, 12, 0, tzinfo=CHICAGO), tick=False)
     reminder_at = dt.datetime(2026, 6, 11, 6, 0, tzinfo=CHICAGO)
 
     notification = queue_booking_sms(
@@ -415,7 +403,7 @@ def ago(**kwargs) -> dt.datetime:
     return timezone.now() - dt.timedelta(**kwargs)
 
 
-def test_sweep_rings_due_rows_that_were_not_picked_up(delay, settings):
+def test_sweep_rings_due_rows_that_were_not_picked_up(deliveries, settings):
     settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS = 120
     lost = NotificationFactory(enqueued_at=ago(minutes=5))
     fresh = NotificationFactory(enqueued_at=ago(seconds=30))
@@ -426,22 +414,22 @@ def test_sweep_rings_due_rows_that_were_not_picked_up(delay, settings):
     counts = services.sweep_notifications()
 
     assert counts == {"released": 0, "failed": 0, "enqueued": 2}
-    assert {c.args[0] for c in delay.call_args_list} == {lost.id, now_due.id}
+    assert {c.args[0] for c in deliveries.call_args_list} == {lost.id, now_due.id}
     lost.refresh_from_db(), fresh.refresh_from_db(), deferred.refresh_from_db()
     assert lost.enqueued_at > ago(seconds=5)
     assert deferred.enqueued_at is None
 
 
-def test_sweep_does_not_ring_the_same_row_every_minute(delay):
+def test_sweep_does_not_ring_the_same_row_every_minute(deliveries):
     NotificationFactory(enqueued_at=ago(hours=1))
 
     services.sweep_notifications()
     services.sweep_notifications()
 
-    assert delay.call_count == 1
+    assert deliveries.call_count == 1
 
 
-def test_sweep_releases_sending_rows_past_the_hard_time_limit(delay, settings):
+def test_sweep_releases_sending_rows_past_the_hard_time_limit(deliveries, settings):
     settings.CELERY_TASK_TIME_LIMIT = 180
     stale = NotificationFactory(
         status=Notification.Status.SENDING, claimed_at=ago(minutes=10), attempts=1
@@ -456,10 +444,10 @@ def test_sweep_releases_sending_rows_past_the_hard_time_limit(delay, settings):
     stale.refresh_from_db(), busy.refresh_from_db()
     assert stale.status == Notification.Status.QUEUED and stale.claimed_at is None
     assert busy.status == Notification.Status.SENDING
-    delay.assert_called_once_with(stale.id)
+    deliveries.assert_called_once_with(stale.id)
 
 
-def test_sweep_gives_up_on_rows_whose_workers_keep_dying(delay, settings):
+def test_sweep_gives_up_on_rows_whose_workers_keep_dying(deliveries, settings):
     settings.NOTIFICATIONS_MAX_ATTEMPTS = 6
     doomed = NotificationFactory(
         status=Notification.Status.SENDING, claimed_at=ago(hours=1), attempts=6
@@ -470,10 +458,10 @@ def test_sweep_gives_up_on_rows_whose_workers_keep_dying(delay, settings):
     assert counts["failed"] == 1
     doomed.refresh_from_db()
     assert doomed.status == Notification.Status.FAILED
-    delay.assert_not_called()
+    deliveries.assert_not_called()
 
 
-def test_sweep_takes_at_most_a_batch(delay, settings):
+def test_sweep_takes_at_most_a_batch(deliveries, settings):
     settings.NOTIFICATIONS_SWEEP_BATCH_SIZE = 2
     NotificationFactory.create_batch(3, enqueued_at=None)
 
@@ -481,8 +469,8 @@ def test_sweep_takes_at_most_a_batch(delay, settings):
     assert services.sweep_notifications()["enqueued"] == 1
 
 
-def test_sweep_survives_a_broker_outage(delay):
-    delay.side_effect = OperationalError("down")
+def test_sweep_survives_a_broker_outage(deliveries):
+    deliveries.side_effect = OperationalError("down")
     NotificationFactory(enqueued_at=None)
 
     assert services.sweep_notifications()["enqueued"] == 1
@@ -543,7 +531,9 @@ def test_opens_clicks_and_unknown_messages_are_ignored():
 # --- requeue_notifications ---
 
 
-def test_requeue_sends_finished_rows_again(delay, django_capture_on_commit_callbacks):
+def test_requeue_sends_finished_rows_again(
+    deliveries, django_capture_on_commit_callbacks
+):
     failed = NotificationFactory(
         status=Notification.Status.FAILED, attempts=6, last_error="boom"
     )
@@ -556,13 +546,13 @@ def test_requeue_sends_finished_rows_again(delay, django_capture_on_commit_callb
     failed.refresh_from_db(), pending.refresh_from_db()
     assert failed.status == Notification.Status.QUEUED and failed.attempts == 0
     assert pending.status == Notification.Status.SENDING
-    delay.assert_called_once_with(failed.id)
+    deliveries.assert_called_once_with(failed.id)
 
 
 # --- notify_staff ---
 
 
-def test_notify_staff_alerts_every_staff_address_and_phone(delay):
+def test_notify_staff_alerts_every_staff_address_and_phone(deliveries):
     business = BusinessFactory(
         notification_emails="desk@example.com, owner@example.com",
         notification_phones="+15125550111",
@@ -587,7 +577,7 @@ def test_notify_staff_alerts_every_staff_address_and_phone(delay):
     assert Notification.objects.count() == 3
 
 
-def test_notify_staff_renders_each_channel_once_for_all_recipients(delay, mocker):
+def test_notify_staff_renders_each_channel_once_for_all_recipients(deliveries, mocker):
     business = BusinessFactory(
         notification_emails="desk@example.com, owner@example.com, a@example.com",
         notification_phones="+15125550111, +15125550112",
@@ -616,7 +606,7 @@ def test_notify_staff_renders_each_channel_once_for_all_recipients(delay, mocker
     assert "Dana" in notifications[0].body
 
 
-def test_notify_staff_skips_channels_a_kind_does_not_have(delay):
+def test_notify_staff_skips_channels_a_kind_does_not_have(deliveries):
     business = BusinessFactory(
         notification_emails="desk@example.com", notification_phones="+15125550111"
     )
@@ -628,7 +618,7 @@ def test_notify_staff_skips_channels_a_kind_does_not_have(delay):
     assert [n.channel for n in notifications] == ["email"]
 
 
-def test_notify_staff_can_be_limited_to_email(delay):
+def test_notify_staff_can_be_limited_to_email(deliveries):
     business = BusinessFactory(
         notification_emails="desk@example.com", notification_phones="+15125550111"
     )
@@ -644,7 +634,7 @@ def test_notify_staff_can_be_limited_to_email(delay):
     assert [n.channel for n in notifications] == ["email"]
 
 
-def test_notify_staff_keeps_long_dedupe_keys_within_the_column(delay):
+def test_notify_staff_keeps_long_dedupe_keys_within_the_column(deliveries):
     long_address = f"{'a' * 60}@{'b' * 60}.example.com"
     business = BusinessFactory(notification_emails=long_address, notification_phones="")
 
@@ -657,7 +647,7 @@ def test_notify_staff_keeps_long_dedupe_keys_within_the_column(delay):
 
 
 def test_losing_a_dedupe_race_returns_the_winning_row(
-    business, delay, django_capture_on_commit_callbacks
+    business, deliveries, django_capture_on_commit_callbacks
 ):
     # A concurrent caller inserted first; our INSERT is refused by the unique key
     # (there is no existence check to pass first: every duplicate takes this path).
@@ -668,11 +658,11 @@ def test_losing_a_dedupe_race_returns_the_winning_row(
 
     assert loser.id == winner.id
     assert Notification.objects.count() == 1
-    delay.assert_not_called()
+    deliveries.assert_not_called()
 
 
 def test_a_new_notification_is_inserted_without_a_lookup_first(
-    business, delay, django_assert_max_num_queries
+    business, deliveries, django_assert_max_num_queries
 ):
     with django_assert_max_num_queries(4) as captured:  # savepoint, INSERT, release
         queue(business)

@@ -1,5 +1,3 @@
-import time
-
 import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.exceptions import Retry
@@ -10,7 +8,7 @@ from apps.notifications import services, tasks
 from apps.notifications.channels import DeliveryError
 from apps.notifications.models import Notification
 from apps.notifications.services import TransientDeliveryError
-from tests.brokers import use_broker, use_redis
+from tests.brokers import use_broker, use_redis, wait_for_worker
 from tests.businesses.factories import BusinessFactory
 from tests.notifications.factories import NotificationFactory
 from voicehive.celery import app as celery_app
@@ -136,12 +134,9 @@ def test_delivery_round_trips_through_a_real_redis_broker(redis_broker):
             context={"caller_name": "Dana Whitfield"},
             dedupe_key="redis-round-trip",
         )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            notification.refresh_from_db()
-            if notification.status == Notification.Status.SENT:
-                break
-            time.sleep(0.1)
+        sent = Notification.objects.filter(
+            pk=notification.pk, status=Notification.Status.SENT
+        )
+        assert wait_for_worker(sent.exists, seconds=15)
 
-    assert notification.status == Notification.Status.SENT
     assert [m.subject for m in mail.outbox] == ["New lead: Dana Whitfield"]

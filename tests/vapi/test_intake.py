@@ -40,14 +40,6 @@ class Responder:
 
 
 @pytest.fixture
-def salon():
-    number = VapiPhoneNumberFactory(
-        vapi_phone_number_id=PHONE_NUMBER_ID, number=SALON_LINE
-    )
-    return number.business
-
-
-@pytest.fixture
 def responders(monkeypatch):
     fakes = {
         protocol.ASSISTANT_REQUEST: Responder({"assistant": {"name": "Roxy"}}),

@@ -7,8 +7,6 @@ from django.utils import timezone
 from apps.calls.models import Call, WebhookEvent
 from apps.leads.models import Lead
 from apps.vapi import intake, protocol, reconciliation
-from apps.vapi.client import VapiClient
-from tests.businesses.factories import BusinessFactory, VapiPhoneNumberFactory
 from tests.vapi.payloads import load_payload
 from tests.vapi.payloads.vapi_api import (
     CALL_ID,
@@ -18,24 +16,7 @@ from tests.vapi.payloads.vapi_api import (
     spec_errors,
 )
 
-# Shared fixtures: a fake VAPI behind respx, and the settings pointing at it.
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def client(vapi_api_settings):
-    with VapiClient.from_settings() as client:
-        yield client
-
-
-@pytest.fixture
-def salon():
-    business = BusinessFactory(slug="maison-belle", transfer_number="+15125550100")
-    VapiPhoneNumberFactory(
-        business=business, vapi_phone_number_id=PHONE_NUMBER_ID, number="+15125550142"
-    )
-    return business
 
 
 NOW = timezone.now()
@@ -58,11 +39,11 @@ def test_the_built_report_reads_like_the_one_vapi_posts():
     assert "artifact" not in built.body["call"]  # promoted, not stored twice
 
 
-def test_reconcile_ingests_a_lost_report_once(fake_vapi, client, salon):
+def test_reconcile_ingests_a_lost_report_once(fake_vapi, vapi_client, salon):
     fake_vapi.add_call(ended_call(ended_at=NOW - dt.timedelta(hours=2)))
 
-    first = reconciliation.reconcile_calls(**WINDOW, client=client)
-    second = reconciliation.reconcile_calls(**WINDOW, client=client)
+    first = reconciliation.reconcile_calls(**WINDOW, client=vapi_client)
+    second = reconciliation.reconcile_calls(**WINDOW, client=vapi_client)
 
     assert (first.listed, first.ingested, first.failed) == (1, [CALL_ID], [])
     assert (second.ingested, second.already_received) == ([], 1)
@@ -81,14 +62,14 @@ def test_reconcile_ingests_a_lost_report_once(fake_vapi, client, salon):
 
 def test_a_report_the_webhook_already_stored_is_not_ingested_again(
     fake_vapi,
-    client,
+    vapi_client,
     salon,
 ):
     intake.receive_vapi_message(protocol.parse(load_payload("11-end-of-call-report")))
     moved = ended_call(ended_at=NOW - dt.timedelta(hours=2))
     fake_vapi.add_call(moved)
 
-    report = reconciliation.reconcile_calls(**WINDOW, client=client)
+    report = reconciliation.reconcile_calls(**WINDOW, client=vapi_client)
 
     assert (report.ingested, report.already_received) == ([], 1)
     assert WebhookEvent.objects.count() == 1
@@ -96,7 +77,7 @@ def test_a_report_the_webhook_already_stored_is_not_ingested_again(
 
 def test_calls_not_ended_or_ended_too_recently_are_left_for_the_webhook(
     fake_vapi,
-    client,
+    vapi_client,
     salon,
 ):
     fake_vapi.add_call(
@@ -104,7 +85,7 @@ def test_calls_not_ended_or_ended_too_recently_are_left_for_the_webhook(
     )
     fake_vapi.add_call(ended_call("fresh", ended_at=NOW - dt.timedelta(minutes=1)))
 
-    report = reconciliation.reconcile_calls(**WINDOW, client=client)
+    report = reconciliation.reconcile_calls(**WINDOW, client=vapi_client)
 
     assert (report.listed, report.not_ended, report.too_recent) == (2, 1, 1)
     assert report.ingested == []
@@ -114,12 +95,12 @@ def test_calls_not_ended_or_ended_too_recently_are_left_for_the_webhook(
 
 def test_a_dry_run_reports_what_it_would_ingest_and_writes_nothing(
     fake_vapi,
-    client,
+    vapi_client,
     salon,
 ):
     fake_vapi.add_call(ended_call(ended_at=NOW - dt.timedelta(hours=2)))
 
-    report = reconciliation.reconcile_calls(**WINDOW, client=client, dry_run=True)
+    report = reconciliation.reconcile_calls(**WINDOW, client=vapi_client, dry_run=True)
 
     assert report.ingested == [CALL_ID]
     assert report.summary().startswith("Would ingest 1 missing end-of-call report(s)")
@@ -127,7 +108,7 @@ def test_a_dry_run_reports_what_it_would_ingest_and_writes_nothing(
     assert not Call.objects.exists()
 
 
-def test_for_one_business_only_its_numbers_are_asked_for(fake_vapi, client, salon):
+def test_for_one_business_only_its_numbers_are_asked_for(fake_vapi, vapi_client, salon):
     fake_vapi.add_call(ended_call(ended_at=NOW - dt.timedelta(hours=2)))
     fake_vapi.add_call(
         ended_call(
@@ -135,7 +116,9 @@ def test_for_one_business_only_its_numbers_are_asked_for(fake_vapi, client, salo
         )
     )
 
-    report = reconciliation.reconcile_calls(**WINDOW, business=salon, client=client)
+    report = reconciliation.reconcile_calls(
+        **WINDOW, business=salon, client=vapi_client
+    )
 
     assert report.ingested == [CALL_ID]
     assert [q["phoneNumberId"] for q in fake_vapi.call_queries] == [PHONE_NUMBER_ID]
@@ -143,7 +126,7 @@ def test_for_one_business_only_its_numbers_are_asked_for(fake_vapi, client, salo
 
 def test_a_report_the_webhook_path_fails_on_is_reported_and_kept(
     fake_vapi,
-    client,
+    vapi_client,
     salon,
     mocker,
 ):
@@ -153,23 +136,25 @@ def test_a_report_the_webhook_path_fails_on_is_reported_and_kept(
     )
     fake_vapi.add_call(ended_call(ended_at=NOW - dt.timedelta(hours=2)))
 
-    report = reconciliation.reconcile_calls(**WINDOW, client=client)
+    report = reconciliation.reconcile_calls(**WINDOW, client=vapi_client)
 
     assert report.ingested == []
     assert report.failed == [f"{CALL_ID}: RuntimeError: lead table locked"]
     assert WebhookEvent.objects.get().status == WebhookEvent.Status.FAILED
 
 
-def test_a_call_vapi_describes_badly_is_reported_not_stored(fake_vapi, client, salon):
+def test_a_call_vapi_describes_badly_is_reported_not_stored(
+    fake_vapi, vapi_client, salon
+):
     fake_vapi.add_call(ended_call(ended_at=NOW - dt.timedelta(hours=2), customer="x"))
 
-    report = reconciliation.reconcile_calls(**WINDOW, client=client)
+    report = reconciliation.reconcile_calls(**WINDOW, client=vapi_client)
 
     assert report.failed == [f"{CALL_ID}: 'message.customer' must be an object."]
     assert not WebhookEvent.objects.exists()
 
 
-def test_progress_is_reported_after_each_call(fake_vapi, client, salon):
+def test_progress_is_reported_after_each_call(fake_vapi, vapi_client, salon):
     for hours in (2, 3):
         fake_vapi.add_call(
             ended_call(f"c{hours}", ended_at=NOW - dt.timedelta(hours=hours))
@@ -177,7 +162,9 @@ def test_progress_is_reported_after_each_call(fake_vapi, client, salon):
     seen = []
 
     reconciliation.reconcile_calls(
-        **WINDOW, client=client, progress=lambda done, total: seen.append((done, total))
+        **WINDOW,
+        client=vapi_client,
+        progress=lambda done, total: seen.append((done, total)),
     )
 
     assert seen == [(1, 2), (2, 2)]
@@ -202,10 +189,10 @@ def test_the_summary_counts_every_outcome():
     )
 
 
-def test_the_stored_payload_is_the_built_report(fake_vapi, client, salon):
+def test_the_stored_payload_is_the_built_report(fake_vapi, vapi_client, salon):
     call = fake_vapi.add_call(ended_call(ended_at=NOW - dt.timedelta(hours=2)))
 
-    reconciliation.reconcile_calls(**WINDOW, client=client)
+    reconciliation.reconcile_calls(**WINDOW, client=vapi_client)
 
     stored = WebhookEvent.objects.get().payload
     assert stored == json.loads(

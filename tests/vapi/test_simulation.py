@@ -11,6 +11,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from apps.vapi import protocol, simulation
 from apps.vapi.api.authentication import authenticate_vapi_request
 from apps.vapi.simulation import payloads
+from tests.vapi.webhook import BEARER_SECRET, HMAC_SECRET
 
 PHONE_NUMBER_ID = "3f8e2d1c-7b6a-4c5d-8e9f-0a1b2c3d4e5f"
 CALLER = "+15125550187"
@@ -135,19 +136,18 @@ def test_iso_writes_times_as_vapi_does():
 # --- credentials ---
 
 
-def test_bearer_credential_uses_the_configured_header_and_prefix(settings):
-    settings.VAPI_WEBHOOK_SECRET = "s3cret"
-    settings.VAPI_AUTH_HEADER = "X-Vapi-Secret"
-    settings.VAPI_AUTH_PREFIX = ""
+def test_bearer_credential_uses_the_configured_header_and_prefix(webhook_settings):
+    webhook_settings.VAPI_AUTH_HEADER = "X-Vapi-Secret"
+    webhook_settings.VAPI_AUTH_PREFIX = ""
 
     credential = simulation.WebhookCredential.from_settings()
 
-    assert credential.headers(b"{}") == {"X-Vapi-Secret": "s3cret"}
+    assert credential.headers(b"{}") == {"X-Vapi-Secret": BEARER_SECRET}
 
 
-def test_hmac_credential_passes_the_webhooks_own_check(settings):
-    settings.VAPI_WEBHOOK_SECRET = ""
-    settings.VAPI_HMAC_SECRET = "hmac-secret"
+def test_hmac_credential_passes_the_webhooks_own_check(webhook_settings):
+    webhook_settings.VAPI_WEBHOOK_SECRET = ""
+    webhook_settings.VAPI_HMAC_SECRET = HMAC_SECRET
     body = b'{"message":{"type":"hang"}}'
     credential = simulation.WebhookCredential.from_settings()
 
@@ -162,9 +162,9 @@ def test_hmac_credential_passes_the_webhooks_own_check(settings):
     assert authenticate_vapi_request(request) == "hmac"
 
 
-def test_hmac_signature_covers_the_exact_body(settings):
-    settings.VAPI_WEBHOOK_SECRET = ""
-    settings.VAPI_HMAC_SECRET = "hmac-secret"
+def test_hmac_signature_covers_the_exact_body(webhook_settings):
+    webhook_settings.VAPI_WEBHOOK_SECRET = ""
+    webhook_settings.VAPI_HMAC_SECRET = HMAC_SECRET
     headers = simulation.WebhookCredential.from_settings().headers(b'{"a":1}')
 
     request = RequestFactory().post(
@@ -175,9 +175,9 @@ def test_hmac_signature_covers_the_exact_body(settings):
         authenticate_vapi_request(request)
 
 
-def test_no_configured_secret_is_a_simulation_error(settings):
-    settings.VAPI_WEBHOOK_SECRET = ""
-    settings.VAPI_HMAC_SECRET = ""
+def test_no_configured_secret_is_a_simulation_error(webhook_settings):
+    webhook_settings.VAPI_WEBHOOK_SECRET = ""
+    webhook_settings.VAPI_HMAC_SECRET = ""
 
     with pytest.raises(simulation.SimulationError, match="set VAPI_WEBHOOK_SECRET"):
         simulation.WebhookCredential.from_settings()

@@ -1,76 +1,12 @@
 """Posting to the VAPI webhook through the real URL with real credentials."""
 
-import base64
-import hashlib
-import hmac
-import json
-import time
-
 import pytest
 
-from tests.businesses.factories import VapiPhoneNumberFactory
-from tests.vapi.payloads import PHONE_NUMBER_ID, SALON_LINE
-
-BEARER_SECRET = "bearer-secret-current"
-HMAC_SECRET = "hmac-secret-current"
-URL = "/api/v1/vapi/webhook/"
-
-
-@pytest.fixture(autouse=True)
-def vapi_settings(settings):
-    """Bearer mode only, with the defaults; tests switch other modes on."""
-    settings.VAPI_WEBHOOK_SECRET = BEARER_SECRET
-    settings.VAPI_WEBHOOK_SECRET_PREVIOUS = ""
-    settings.VAPI_AUTH_HEADER = "Authorization"
-    settings.VAPI_AUTH_PREFIX = "Bearer "
-    settings.VAPI_HMAC_SECRET = ""
-    settings.VAPI_HMAC_SECRET_PREVIOUS = ""
-    settings.VAPI_HMAC_SIGNATURE_HEADER = "x-signature"
-    settings.VAPI_HMAC_TIMESTAMP_HEADER = "x-timestamp"
-    settings.VAPI_HMAC_SIGNATURE_PREFIX = ""
-    settings.VAPI_HMAC_SIGNATURE_ENCODING = "hex"
-    settings.VAPI_HMAC_TOLERANCE_SECONDS = 300
-    settings.VAPI_MAX_BODY_BYTES = 5 * 1024 * 1024
-    settings.VAPI_DUPLICATE_WAIT_SECONDS = 0.2
-    return settings
+from tests.vapi.webhook import URL, as_bytes, bearer
 
 
 @pytest.fixture
-def salon():
-    """The business whose VAPI number the example call came in on."""
-    number = VapiPhoneNumberFactory(
-        vapi_phone_number_id=PHONE_NUMBER_ID, number=SALON_LINE
-    )
-    return number.business
-
-
-def bearer(secret: str = BEARER_SECRET) -> dict[str, str]:
-    return {"Authorization": f"Bearer {secret}"}
-
-
-def hmac_headers(
-    body: bytes,
-    *,
-    secret: str = HMAC_SECRET,
-    timestamp: str | None = None,
-    encoding: str = "hex",
-    prefix: str = "",
-) -> dict[str, str]:
-    """Headers as VAPI's HMAC credential sends them: sha256 over '{timestamp}.{body}'."""
-    timestamp = timestamp or str(int(time.time() * 1000))
-    digest = hmac.new(
-        secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256
-    ).digest()
-    signature = digest.hex() if encoding == "hex" else base64.b64encode(digest).decode()
-    return {"x-signature": prefix + signature, "x-timestamp": timestamp}
-
-
-def as_bytes(body) -> bytes:
-    return body if isinstance(body, bytes) else json.dumps(body).encode()
-
-
-@pytest.fixture
-def post(client):
+def post(client, webhook_settings):
     """POST a body (bytes or JSON-able) to the webhook, with the bearer by default."""
 
     def _post(body, headers=None):

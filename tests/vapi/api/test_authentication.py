@@ -3,19 +3,19 @@ import time
 import pytest
 
 from apps.calls.models import Call, WebhookEvent
-from tests.vapi.api.conftest import BEARER_SECRET, HMAC_SECRET, bearer, hmac_headers
 from tests.vapi.payloads import payload_bytes
+from tests.vapi.webhook import BEARER_SECRET, HMAC_SECRET, bearer, hmac_headers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_settings")]
 
 BODY = payload_bytes("02-status-update-in-progress")
 
 
 @pytest.fixture
-def hmac_only(vapi_settings):
-    vapi_settings.VAPI_WEBHOOK_SECRET = ""
-    vapi_settings.VAPI_HMAC_SECRET = HMAC_SECRET
-    return vapi_settings
+def hmac_only(webhook_settings):
+    webhook_settings.VAPI_WEBHOOK_SECRET = ""
+    webhook_settings.VAPI_HMAC_SECRET = HMAC_SECRET
+    return webhook_settings
 
 
 def refused(response, reason: str) -> None:
@@ -33,9 +33,9 @@ def test_the_current_bearer_token_is_accepted(post):
     assert post(BODY, bearer()).status_code == 200
 
 
-def test_the_previous_bearer_token_is_accepted_during_rotation(post, vapi_settings):
-    vapi_settings.VAPI_WEBHOOK_SECRET = "bearer-secret-new"
-    vapi_settings.VAPI_WEBHOOK_SECRET_PREVIOUS = BEARER_SECRET
+def test_the_previous_bearer_token_is_accepted_during_rotation(post, webhook_settings):
+    webhook_settings.VAPI_WEBHOOK_SECRET = "bearer-secret-new"
+    webhook_settings.VAPI_WEBHOOK_SECRET_PREVIOUS = BEARER_SECRET
 
     assert post(BODY, bearer(BEARER_SECRET)).status_code == 200
     assert post(BODY, bearer("bearer-secret-new")).status_code == 200
@@ -68,14 +68,14 @@ def test_bad_bearer_credentials_are_refused_and_nothing_is_written(
     assert nothing_written()
 
 
-def test_a_retired_token_is_refused_once_previous_is_cleared(post, vapi_settings):
-    vapi_settings.VAPI_WEBHOOK_SECRET = "bearer-secret-new"
+def test_a_retired_token_is_refused_once_previous_is_cleared(post, webhook_settings):
+    webhook_settings.VAPI_WEBHOOK_SECRET = "bearer-secret-new"
 
     refused(post(BODY, bearer(BEARER_SECRET)), "The bearer token is wrong.")
 
 
-def test_with_no_secret_configured_every_request_is_refused(post, vapi_settings):
-    vapi_settings.VAPI_WEBHOOK_SECRET = ""
+def test_with_no_secret_configured_every_request_is_refused(post, webhook_settings):
+    webhook_settings.VAPI_WEBHOOK_SECRET = ""
 
     refused(post(BODY, bearer("")), "not configured")
     refused(post(BODY, bearer(BEARER_SECRET)), "not configured")
@@ -83,16 +83,16 @@ def test_with_no_secret_configured_every_request_is_refused(post, vapi_settings)
     assert nothing_written()
 
 
-def test_only_a_previous_secret_still_authenticates(post, vapi_settings):
-    vapi_settings.VAPI_WEBHOOK_SECRET = ""
-    vapi_settings.VAPI_WEBHOOK_SECRET_PREVIOUS = BEARER_SECRET
+def test_only_a_previous_secret_still_authenticates(post, webhook_settings):
+    webhook_settings.VAPI_WEBHOOK_SECRET = ""
+    webhook_settings.VAPI_WEBHOOK_SECRET_PREVIOUS = BEARER_SECRET
 
     assert post(BODY, bearer()).status_code == 200
 
 
-def test_the_legacy_x_vapi_secret_header(post, vapi_settings):
-    vapi_settings.VAPI_AUTH_HEADER = "X-Vapi-Secret"
-    vapi_settings.VAPI_AUTH_PREFIX = ""
+def test_the_legacy_x_vapi_secret_header(post, webhook_settings):
+    webhook_settings.VAPI_AUTH_HEADER = "X-Vapi-Secret"
+    webhook_settings.VAPI_AUTH_PREFIX = ""
 
     assert post(BODY, {"X-Vapi-Secret": BEARER_SECRET}).status_code == 200
     assert post(BODY, {"x-vapi-secret": BEARER_SECRET}).status_code == 200
@@ -211,8 +211,8 @@ def test_hmac_header_names_prefix_and_encoding_follow_settings(post, hmac_only):
     refused(post(BODY, signed), "header is missing")
 
 
-def test_with_both_modes_on_either_one_is_enough(post, vapi_settings):
-    vapi_settings.VAPI_HMAC_SECRET = HMAC_SECRET
+def test_with_both_modes_on_either_one_is_enough(post, webhook_settings):
+    webhook_settings.VAPI_HMAC_SECRET = HMAC_SECRET
 
     assert post(BODY, bearer()).status_code == 200
     assert post(BODY, hmac_headers(BODY)).status_code == 200
@@ -225,9 +225,9 @@ def test_with_both_modes_on_either_one_is_enough(post, vapi_settings):
 
 
 def test_with_both_modes_on_a_wrong_bearer_does_not_spoil_a_good_signature(
-    post, vapi_settings
+    post, webhook_settings
 ):
-    vapi_settings.VAPI_HMAC_SECRET = HMAC_SECRET
+    webhook_settings.VAPI_HMAC_SECRET = HMAC_SECRET
 
     assert post(BODY, bearer("wrong") | hmac_headers(BODY)).status_code == 200
 

@@ -1,5 +1,6 @@
 """Concurrent deliveries on PostgreSQL, where requests really do race."""
 
+import dataclasses
 import threading
 import time
 
@@ -11,14 +12,18 @@ from apps.calls.models import Call, ToolInvocation, WebhookEvent
 from apps.leads.models import Lead
 from apps.roxy import tools
 from apps.vapi import intake, protocol
-from tests.vapi.api.conftest import URL, as_bytes, bearer
 from tests.vapi.payloads import (
     CALL_ID,
     load_payload,
     payload_bytes,
 )
+from tests.vapi.webhook import URL, as_bytes, bearer
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("webhook_settings"),
+]
 
 COPIES = 20
 
@@ -48,6 +53,25 @@ def post_all_at_once(bodies: list[bytes]) -> list:
     for thread in threads:
         thread.join(timeout=60)
     return outcomes
+
+
+def wait_until_blocking(sessions: int, *, seconds: float = 30.0) -> int:
+    """Poll until `sessions` others wait on this connection's locks; how many did.
+
+    pg_locks is read afresh on each query, unlike pg_stat_activity, which holds
+    one snapshot for the whole transaction.
+    """
+    query = (
+        "SELECT count(DISTINCT pid) FROM pg_locks"
+        " WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+    )
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(query)
+            (waiting,) = cursor.fetchone()
+            if waiting >= sessions or time.monotonic() > deadline:
+                return waiting
 
 
 def test_twenty_copies_of_a_report_make_one_call_and_one_event(salon):
@@ -84,19 +108,30 @@ def test_different_messages_racing_for_a_new_call_make_one_call(salon):
 
 
 def test_copies_of_a_tool_call_in_flight_all_get_the_first_answer(
-    salon, monkeypatch, vapi_settings
+    salon, monkeypatch, webhook_settings
 ):
-    vapi_settings.VAPI_DUPLICATE_WAIT_SECONDS = 10
+    webhook_settings.VAPI_DUPLICATE_WAIT_SECONDS = 10
     runs = []
+    waiting = []
+    all_waiting = threading.Event()
+    stored_answer = intake._stored_answer
 
-    def slow_tools(message, *, business, call):
+    def wait_for_the_first(event, message):
+        waiting.append(event.pk)
+        if len(waiting) == COPIES - 1:
+            all_waiting.set()
+        return stored_answer(event, message)
+
+    def held_tools(message, *, business, call):
         runs.append(message.tool_calls[0].id)
-        time.sleep(0.5)
+        # Answer only once every other copy has found this one in flight.
+        all_waiting.wait(timeout=30)
         return {
             "results": [{"toolCallId": "call_9hJd2PqW6nCe4tXa8vLm0KzR", "result": "ok"}]
         }
 
-    monkeypatch.setitem(intake.RESPONDERS, protocol.TOOL_CALLS, slow_tools)
+    monkeypatch.setattr(intake, "_stored_answer", wait_for_the_first)
+    monkeypatch.setitem(intake.RESPONDERS, protocol.TOOL_CALLS, held_tools)
 
     outcomes = post_all_at_once(
         [payload_bytes("05-tool-calls-book-appointment")] * COPIES
@@ -107,18 +142,22 @@ def test_copies_of_a_tool_call_in_flight_all_get_the_first_answer(
     assert all(o.json() == outcomes[0].json() for o in outcomes)
     assert outcomes[0].json()["results"][0]["result"] == "ok"
     assert runs == ["call_9hJd2PqW6nCe4tXa8vLm0KzR"]
+    assert all_waiting.is_set()
     assert WebhookEvent.objects.count() == 1
 
 
 def test_one_tool_call_in_different_deliveries_at_once_runs_once(salon, monkeypatch):
     runs = []
+    blocked = []
 
-    def slow_booking(arguments, context):
+    def held_booking(arguments, context):
         runs.append(arguments)
-        time.sleep(0.3)
+        # Book only once every other delivery is stuck behind this one's claim.
+        blocked.append(wait_until_blocking(COPIES - 1))
         return "Booked."
 
-    monkeypatch.setitem(tools.TOOLS, "book_appointment", slow_booking)
+    booking = dataclasses.replace(tools.TOOLS["book_appointment"], run=held_booking)
+    monkeypatch.setitem(tools.TOOLS, "book_appointment", booking)
     bodies = []
     for n in range(COPIES):
         # A new timestamp makes each a new message (a new event), around the same
@@ -133,6 +172,7 @@ def test_one_tool_call_in_different_deliveries_at_once_runs_once(salon, monkeypa
     assert all(o.json() == outcomes[0].json() for o in outcomes)
     assert outcomes[0].json()["results"][0]["result"] == "Booked."
     assert len(runs) == 1
+    assert blocked == [COPIES - 1]
     assert ToolInvocation.objects.count() == Call.objects.count() == 1
     assert WebhookEvent.objects.filter(
         status=WebhookEvent.Status.PROCESSED

@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 
 from apps.calls.models import WebhookEvent
 from apps.vapi import protocol
-from tests.vapi.api.conftest import URL, as_bytes, bearer
 from tests.vapi.payloads import NAMES, load_payload
+from tests.vapi.webhook import URL, as_bytes, bearer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_settings")]
 
 FUZZ = settings(
     max_examples=150,

@@ -10,22 +10,22 @@ from apps.core.logging import current_vapi_call_id
 from apps.vapi import intake, protocol
 from apps.vapi.api.views import VapiWebhookView
 from tests.calls.factories import CallFactory, WebhookEventFactory
-from tests.roxy.salon import NOW, build_salon, freeze_time
-from tests.vapi.api.conftest import (
-    HMAC_SECRET,
-    URL,
-    as_bytes,
-    bearer,
-    hmac_headers,
-)
+from tests.roxy.salon import NOW, build_salon
 from tests.vapi.payloads import (
     CALL_ID,
     NAMES,
     load_payload,
     payload_bytes,
 )
+from tests.vapi.webhook import (
+    HMAC_SECRET,
+    URL,
+    as_bytes,
+    bearer,
+    hmac_headers,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_settings")]
 
 ASSISTANT_KEYS = {
     "assistant",
@@ -38,15 +38,15 @@ ASSISTANT_KEYS = {
 
 
 @pytest.fixture(params=["bearer", "x-vapi-secret", "hmac"])
-def credentials(request, vapi_settings):
+def credentials(request, webhook_settings):
     """Headers for a body, in each way VAPI can be set up to authenticate."""
     if request.param == "x-vapi-secret":
-        vapi_settings.VAPI_AUTH_HEADER = "X-Vapi-Secret"
-        vapi_settings.VAPI_AUTH_PREFIX = ""
-        return lambda body: {"X-Vapi-Secret": vapi_settings.VAPI_WEBHOOK_SECRET}
+        webhook_settings.VAPI_AUTH_HEADER = "X-Vapi-Secret"
+        webhook_settings.VAPI_AUTH_PREFIX = ""
+        return lambda body: {"X-Vapi-Secret": webhook_settings.VAPI_WEBHOOK_SECRET}
     if request.param == "hmac":
-        vapi_settings.VAPI_WEBHOOK_SECRET = ""
-        vapi_settings.VAPI_HMAC_SECRET = HMAC_SECRET
+        webhook_settings.VAPI_WEBHOOK_SECRET = ""
+        webhook_settings.VAPI_HMAC_SECRET = HMAC_SECRET
         return hmac_headers
     return lambda body: bearer()
 
@@ -266,8 +266,10 @@ def test_bad_bodies_get_400_with_a_reason_and_write_nothing(post, body, reason):
     assert not WebhookEvent.objects.exists()
 
 
-def test_a_body_over_the_limit_is_refused_with_413_before_reading(post, vapi_settings):
-    vapi_settings.VAPI_MAX_BODY_BYTES = 1000
+def test_a_body_over_the_limit_is_refused_with_413_before_reading(
+    post, webhook_settings
+):
+    webhook_settings.VAPI_MAX_BODY_BYTES = 1000
     body = payload_bytes("11-end-of-call-report")
 
     response = post(body)
@@ -277,8 +279,8 @@ def test_a_body_over_the_limit_is_refused_with_413_before_reading(post, vapi_set
     assert not WebhookEvent.objects.exists()
 
 
-def test_a_body_larger_than_its_content_length_claims_is_refused(vapi_settings):
-    vapi_settings.VAPI_MAX_BODY_BYTES = 1000
+def test_a_body_larger_than_its_content_length_claims_is_refused(webhook_settings):
+    webhook_settings.VAPI_MAX_BODY_BYTES = 1000
     request = RequestFactory().post(
         URL,
         payload_bytes("11-end-of-call-report"),
@@ -292,10 +294,12 @@ def test_a_body_larger_than_its_content_length_claims_is_refused(vapi_settings):
     assert response.status_code == 413
 
 
-def test_an_unsigned_oversized_body_is_refused_with_413_under_hmac(post, vapi_settings):
-    vapi_settings.VAPI_WEBHOOK_SECRET = ""
-    vapi_settings.VAPI_HMAC_SECRET = HMAC_SECRET
-    vapi_settings.VAPI_MAX_BODY_BYTES = 1000
+def test_an_unsigned_oversized_body_is_refused_with_413_under_hmac(
+    post, webhook_settings
+):
+    webhook_settings.VAPI_WEBHOOK_SECRET = ""
+    webhook_settings.VAPI_HMAC_SECRET = HMAC_SECRET
+    webhook_settings.VAPI_MAX_BODY_BYTES = 1000
 
     response = post(payload_bytes("11-end-of-call-report"), {})
 
@@ -428,10 +432,10 @@ def test_tool_calls_cost_a_few_queries_around_the_tools(
 
 @pytest.mark.django_db(transaction=True)  # outside a test transaction, as in production
 def test_an_availability_check_is_eight_statements_and_no_transaction(
-    post, monkeypatch, django_assert_max_num_queries
+    post, time_machine, django_assert_max_num_queries
 ):
     build_salon()
-    freeze_time(monkeypatch, NOW)
+    time_machine.move_to(NOW, tick=False)
     post(payload_bytes("02-status-update-in-progress"))
 
     with django_assert_max_num_queries(8) as captured:

@@ -6,7 +6,6 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from apps.calls.models import Call, WebhookEvent
-from tests.businesses.factories import BusinessFactory, VapiPhoneNumberFactory
 from tests.vapi.payloads.vapi_api import (
     CALL_ID,
     PHONE_NUMBER_ID,
@@ -14,16 +13,7 @@ from tests.vapi.payloads.vapi_api import (
     ended_call,
 )
 
-# Shared fixtures: a fake VAPI behind respx, and the settings pointing at it.
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def salon():
-    business = BusinessFactory(slug="maison-belle")
-    VapiPhoneNumberFactory(business=business, vapi_phone_number_id=PHONE_NUMBER_ID)
-    return business
 
 
 def reconcile(*args):

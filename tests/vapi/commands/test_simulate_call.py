@@ -12,36 +12,21 @@ from apps.appointments.models import Appointment
 from apps.calls.models import Call, ToolInvocation, WebhookEvent
 from apps.demo import services as demo_services
 from apps.leads.models import CallbackRequest, Lead
+from tests.vapi.webhook import BEARER_SECRET, HMAC_SECRET
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_settings")]
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 # A Tuesday morning: the demo studio is open (Tuesday to Saturday, 9 to 6).
 OPEN_HOURS = dt.datetime(2026, 3, 17, 11, 0, tzinfo=CHICAGO)
 CALLER = "+15125550177"
-SECRET = "test-webhook-secret"
 WEBHOOK_URL = "https://voicehive.example.com/api/v1/vapi/webhook/"
 
 
-@pytest.fixture(autouse=True)
-def webhook_secret(settings):
-    settings.VAPI_WEBHOOK_SECRET = SECRET
-    settings.VAPI_HMAC_SECRET = ""
-    settings.VAPI_AUTH_HEADER = "Authorization"
-    settings.VAPI_AUTH_PREFIX = "Bearer "
-
-
 @pytest.fixture
-def frozen(monkeypatch):
-    def freeze(moment: dt.datetime) -> None:
-        monkeypatch.setattr("django.utils.timezone.now", lambda: moment)
-
-    freeze(OPEN_HOURS)
-    return freeze
-
-
-@pytest.fixture
-def demo(frozen):
+def demo(time_machine):
+    """The demo studio, on a Tuesday morning while it is open."""
+    time_machine.move_to(OPEN_HOURS, tick=False)
     return demo_services.seed_demo_business(password="demo-pass").business
 
 
@@ -135,8 +120,8 @@ def test_transfer_in_opening_hours_forwards_the_call(demo):
     assert "status-update forwarding → 200 → ok" in output
 
 
-def test_transfer_after_hours_takes_a_message_instead(frozen, demo):
-    frozen(OPEN_HOURS.replace(hour=21))
+def test_transfer_after_hours_takes_a_message_instead(time_machine, demo):
+    time_machine.move_to(OPEN_HOURS.replace(hour=21), tick=False)
 
     output = simulate("--scenario", "transfer")
 
@@ -164,9 +149,9 @@ def test_the_business_option_picks_its_number(demo):
     assert the_call().business == demo
 
 
-def test_hmac_only_credential_is_used_when_no_bearer_secret(settings, demo):
-    settings.VAPI_WEBHOOK_SECRET = ""
-    settings.VAPI_HMAC_SECRET = "hmac-only"
+def test_hmac_only_credential_is_used_when_no_bearer_secret(webhook_settings, demo):
+    webhook_settings.VAPI_WEBHOOK_SECRET = ""
+    webhook_settings.VAPI_HMAC_SECRET = HMAC_SECRET
 
     simulate("--scenario", "hangup")
 
@@ -180,9 +165,9 @@ def test_a_step_with_an_unexpected_answer_fails_the_command(demo):
     assert the_call().status == Call.Status.ENDED  # the call was still ended
 
 
-def test_without_a_webhook_secret_the_command_says_what_to_set(settings, demo):
-    settings.VAPI_WEBHOOK_SECRET = ""
-    settings.VAPI_HMAC_SECRET = ""
+def test_without_a_webhook_secret_the_command_says_what_to_set(webhook_settings, demo):
+    webhook_settings.VAPI_WEBHOOK_SECRET = ""
+    webhook_settings.VAPI_HMAC_SECRET = ""
 
     with pytest.raises(CommandError, match="set VAPI_WEBHOOK_SECRET"):
         simulate()
@@ -219,7 +204,7 @@ def test_url_sends_over_http_with_the_credential_header(demo):
 
     output = simulate("--scenario", "booking", "--url", WEBHOOK_URL)
 
-    assert seen_auth == [f"Bearer {SECRET}"] * 7
+    assert seen_auth == [f"Bearer {BEARER_SECRET}"] * 7
     assert f"at {WEBHOOK_URL}" in output
     assert Appointment.objects.filter(source_call=the_call()).exists()
 

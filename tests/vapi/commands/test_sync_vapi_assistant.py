@@ -10,18 +10,7 @@ from tests.vapi.payloads.vapi_api import (
     phone_number,
 )
 
-# Shared fixtures: a fake VAPI behind respx, and the settings pointing at it.
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def salon():
-    business = BusinessFactory(slug="maison-belle", transfer_number="+15125550100")
-    VapiPhoneNumberFactory(
-        business=business, vapi_phone_number_id=PHONE_NUMBER_ID, number="+15125550142"
-    )
-    return business
 
 
 def sync(*args):
