@@ -26,11 +26,6 @@ CALLER = "+15125550187"
 SALON_LINE = "+15125550142"
 
 
-def freeze_time(monkeypatch, moment: dt.datetime) -> None:
-    """Make timezone.now() return `moment` everywhere (it is looked up at call time)."""
-    monkeypatch.setattr("django.utils.timezone.now", lambda: moment)
-
-
 def build_salon(*, with_line: bool = True, **business_fields) -> SimpleNamespace:
     """Open Monday to Saturday 9 to 5; Maria and Jess do every service.
 

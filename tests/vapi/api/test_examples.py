@@ -20,7 +20,7 @@ import pytest
 from apps.appointments.models import Appointment
 from apps.leads.models import Lead
 from apps.vapi import protocol
-from tests.roxy.salon import CALLER, CHICAGO, NOW, build_salon, freeze_time
+from tests.roxy.salon import CALLER, CHICAGO, NOW, build_salon
 from tests.vapi.payloads import NAMES, load_payload, load_response
 from tests.vapi.payloads.vapi_api import CREDENTIAL_ID, SERVER_URL, spec_errors
 
@@ -41,7 +41,7 @@ BOOKED_START = "1:00 PM on Saturday, March 15"
 
 
 @pytest.fixture(autouse=True)
-def salon(monkeypatch, settings):
+def salon(time_machine, settings):
     """Maison Belle at the moment of the example call, with its tool server set."""
     settings.SCHEDULING_SLOT_MINUTES = 30
     settings.SCHEDULING_MIN_NOTICE_MINUTES = 60
@@ -50,7 +50,7 @@ def salon(monkeypatch, settings):
     settings.VAPI_CREDENTIAL_ID = CREDENTIAL_ID
     settings.VAPI_SERVER_TIMEOUT_SECONDS = 20
     settings.VAPI_FALLBACK_TRANSFER_NUMBER = ""
-    freeze_time(monkeypatch, NOW)
+    time_machine.move_to(NOW, tick=False)
     return build_salon()
 
 
@@ -283,8 +283,8 @@ def test_a_transfer_goes_to_the_salon_line_like_the_example(answer):
     assert destination["message"]
 
 
-def test_after_hours_a_transfer_is_refused_like_the_error_example(answer, monkeypatch):
-    freeze_time(monkeypatch, NOW.replace(hour=18))
+def test_after_hours_a_transfer_is_refused_like_the_error_example(answer, time_machine):
+    time_machine.move_to(NOW.replace(hour=18), tick=False)
 
     reply = answer("12-transfer-destination-request")
 
