@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from apps.businesses.tenancy import access_for
 from apps.businesses.tenant_admin import TenantScopedAdmin
-from apps.notifications import services
+from apps.notifications import delivery
 from apps.notifications.models import CREDENTIAL_KINDS, Notification
 
 
@@ -52,5 +52,5 @@ class NotificationAdmin(TenantScopedAdmin):
 
     @admin.action(description="Resend (queue again)")
     def resend_notifications(self, request, queryset):
-        count = services.requeue_notifications(queryset)
+        count = delivery.requeue_notifications(queryset)
         self.message_user(request, f"Queued {count} notification(s) again.")

@@ -1,10 +1,10 @@
 """Signal receivers: hand anymail's normalised tracking events to the service."""
 
-from apps.notifications import services
+from apps.notifications import delivery
 
 
 def handle_tracking_event(sender, event, esp_name: str, **kwargs) -> None:
-    services.record_delivery_event(
+    delivery.record_delivery_event(
         provider_message_id=str(event.message_id or ""),
         event_type=event.event_type,
         description=event.description

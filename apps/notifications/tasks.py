@@ -1,11 +1,11 @@
-"""Celery entry points for notifications: thin wrappers around services."""
+"""Celery entry points for notifications: thin wrappers around delivery."""
 
 import logging
 
 from celery import shared_task
 
-from apps.notifications import services
-from apps.notifications.services import TransientDeliveryError
+from apps.notifications import delivery
+from apps.notifications.delivery import TransientDeliveryError
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +23,12 @@ DELIVERY_TASK_OPTIONS = {
 @shared_task(name="notifications.deliver_notification", **DELIVERY_TASK_OPTIONS)
 def deliver_notification(notification_id: int) -> None:
     """Send one queued notification. Idempotent: a second run finds nothing to claim."""
-    services.deliver_notification(notification_id)
+    delivery.deliver_notification(notification_id)
 
 
 @shared_task(name="notifications.sweep_notifications")
 def sweep_notifications() -> None:
     """Re-enqueue due notifications and free claims of dead workers (runs every minute)."""
-    counts = services.sweep_notifications()
+    counts = delivery.sweep_notifications()
     if any(counts.values()):
         logger.info("Notification sweep: %s", counts)

@@ -14,7 +14,7 @@ from apps.appointments.slots import Slot
 from apps.calls import post_call
 from apps.calls.models import Call
 from apps.leads.models import Lead
-from apps.notifications import services as notification_services
+from apps.notifications import delivery as notification_delivery
 from apps.notifications.models import Notification
 from tests.brokers import use_redis, wait_for_worker
 from tests.integration.conftest import (
@@ -137,7 +137,7 @@ def test_a_broker_outage_delays_analysis_and_messages_but_loses_nothing(
         seconds=settings.ANALYSIS_SWEEP_GRACE_SECONDS + 1
     )
     assert post_call.sweep_pending_analyses(now=later) == 1
-    assert notification_services.sweep_notifications(now=later)["enqueued"] >= 4
+    assert notification_delivery.sweep_notifications(now=later)["enqueued"] >= 4
     with start_redis_worker():
         # Four from the booking, then new lead and urgent follow-up from the analysis.
         assert wait_for_worker(lambda: all_sent(call, expected=8)), (

@@ -4,10 +4,10 @@ from celery.exceptions import Retry
 from django.conf import settings as django_settings
 from django.core import mail
 
-from apps.notifications import services, tasks
+from apps.notifications import delivery, services, tasks
 from apps.notifications.channels import DeliveryError
+from apps.notifications.delivery import TransientDeliveryError
 from apps.notifications.models import Notification
-from apps.notifications.services import TransientDeliveryError
 from tests.brokers import use_broker, use_redis, wait_for_worker
 from tests.businesses.factories import BusinessFactory
 from tests.notifications.factories import NotificationFactory
@@ -94,7 +94,7 @@ def test_delivery_task_options():
 
 def test_sweep_task_calls_the_service(mocker):
     sweep = mocker.patch.object(
-        services,
+        delivery,
         "sweep_notifications",
         return_value={"released": 0, "failed": 0, "enqueued": 1},
     )

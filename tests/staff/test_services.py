@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.http import urlsafe_base64_decode
 
 from apps.businesses.models import Membership
-from apps.notifications import services as notification_services
+from apps.notifications import delivery as notification_delivery
 from apps.notifications.models import Notification
 from apps.staff import services
 from apps.staff.services import StaffInviteError
@@ -178,7 +178,7 @@ def test_without_a_site_url_the_email_has_no_link(business, manager, settings):
 def test_the_invite_is_delivered_like_any_email(business, manager):
     invite(business, manager)
 
-    sent = notification_services.deliver_notification(Notification.objects.get().pk)
+    sent = notification_delivery.deliver_notification(Notification.objects.get().pk)
 
     assert sent.status == Notification.Status.SENT
     (message,) = mail.outbox
