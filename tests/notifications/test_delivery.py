@@ -1,50 +1,17 @@
 import datetime as dt
-import zoneinfo
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from apps.notifications import delivery, services
+from apps.notifications import delivery
 from apps.notifications.channels import DeliveryError
 from apps.notifications.delivery import TransientDeliveryError
 from apps.notifications.models import Notification
-from tests.businesses.factories import BusinessFactory
 from tests.notifications.factories import NotificationFactory, SmsNotificationFactory
 
 pytestmark = pytest.mark.django_db
-
-CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
-START = dt.datetime(2026, 3, 14, 13, 0, tzinfo=CHICAGO)
-
-
-@pytest.fixture
-def business():
-    return BusinessFactory(name="Maison Belle", timezone="America/Chicago")
-
-
-def queue(business, **kwargs):
-    defaults = {
-        "channel": "email",
-        "kind": "new_lead",
-        "recipient": "frontdesk@example.com",
-        "context": {"caller_name": "Dana Whitfield", "caller_phone": "+15125550187"},
-        "dedupe_key": "new_lead:1",
-    }
-    return services.queue_notification(business, **(defaults | kwargs))
-
-
-def queue_booking_sms(business, **kwargs):
-    return queue(
-        business,
-        channel="sms",
-        kind="booking_confirmation",
-        recipient="+15125550187",
-        context={"customer_name": "Dana", "service_name": "Haircut", "start_at": START},
-        dedupe_key="booking_confirmation:sms:1",
-        **kwargs,
-    )
 
 
 # --- deliver_notification ---

@@ -28,11 +28,10 @@ WEBHOOK = "https://voicehive.example.com/api/v1/vapi/webhook/"
 
 
 @pytest.fixture(autouse=True)
-def roxy_settings(settings, time_machine):
+def roxy_settings(settings):
     settings.VAPI_SERVER_URL = WEBHOOK
     settings.VAPI_CREDENTIAL_ID = "cred-123"
     settings.VAPI_FALLBACK_TRANSFER_NUMBER = ""
-    time_machine.move_to(NOW, tick=False)
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ from apps.appointments import availability, slots
 from apps.leads.models import CallbackRequest
 from apps.roxy import prompts, tools
 from apps.roxy.registry import END_CALL, TOOLS, TRANSFER_CALL
-from tests.calls.factories import CallFactory
-from tests.roxy.salon import CALLER, CHICAGO, NOW, build_salon, parse_tool_calls
+from tests.roxy.salon import CALLER, CHICAGO, NOW, parse_tool_calls
 
 pytestmark = pytest.mark.django_db
 
@@ -22,21 +21,6 @@ READ_ONLY_EXAMPLES = {
     "find_my_appointments": {},
     "get_business_info": {"topic": "services"},
 }
-
-
-@pytest.fixture(autouse=True)
-def frozen_now(time_machine):
-    time_machine.move_to(NOW, tick=False)
-
-
-@pytest.fixture
-def salon():
-    return build_salon()
-
-
-@pytest.fixture
-def call(salon):
-    return CallFactory(business=salon.business, caller_number=CALLER, lead=None)
 
 
 def run(salon, call, name: str, args: dict) -> dict:

@@ -36,29 +36,6 @@ pytestmark = pytest.mark.django_db
 SLOT_ID = re.compile(r"slot id: ([\w.-]+)")
 
 
-@pytest.fixture(autouse=True)
-def frozen_now(time_machine, settings):
-    settings.SCHEDULING_SLOT_MINUTES = 30
-    settings.SCHEDULING_MIN_NOTICE_MINUTES = 60
-    settings.ROXY_SLOTS_OFFERED = 4
-    time_machine.move_to(NOW, tick=False)
-
-
-@pytest.fixture
-def salon():
-    return build_salon()
-
-
-@pytest.fixture
-def call(salon):
-    return CallFactory(
-        business=salon.business,
-        vapi_call_id="01959539-0aec-7c3e-9b1d-4f6a2e8c5d17",
-        caller_number=CALLER,
-        lead=None,
-    )
-
-
 def run(salon, call, *calls, **kwargs) -> list[dict]:
     if kwargs.get("caller", CALLER) is None:
         call.caller_number = ""  # the number is hidden everywhere VAPI reports it
