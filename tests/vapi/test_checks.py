@@ -10,8 +10,8 @@ from tests.vapi.payloads.vapi_api import (
     API_URL,
     CREDENTIAL_ID,
     PHONE_NUMBER_ID,
-    SERVER_URL,
     error_body,
+    number_pointing_at_us,
     phone_number,
 )
 
@@ -22,16 +22,6 @@ WEBHOOK_SECRET = "a-long-random-webhook-secret-for-tests"
 
 def ids(messages):
     return [(message.id, message.obj) for message in messages]
-
-
-def pointing_at_us(**changes):
-    number = phone_number(
-        server={"url": SERVER_URL, "credentialId": CREDENTIAL_ID, "timeoutSeconds": 20},
-        fallbackDestination={"type": "number", "number": "+15125550100"},
-    )
-    number.pop("assistantId")
-    number.update(changes)
-    return number
 
 
 def test_the_settings_checks_run_only_under_check_deploy():
@@ -235,7 +225,7 @@ def salon(db):
 
 
 def test_a_number_pointing_at_us_passes(vapi_api_settings, fake_vapi, salon):
-    fake_vapi.add_phone_number(pointing_at_us())
+    fake_vapi.add_phone_number(number_pointing_at_us())
 
     assert vapi_checks.check_numbers_at_vapi() == [
         checks.Info(
@@ -263,7 +253,7 @@ def test_a_number_vapi_does_not_know_fails_and_the_next_business_is_checked(
     vapi_api_settings, fake_vapi, salon
 ):
     other = VapiPhoneNumberFactory(business__slug="spa", number="+15125550142")
-    fake_vapi.add_phone_number(pointing_at_us(id=other.vapi_phone_number_id))
+    fake_vapi.add_phone_number(number_pointing_at_us(id=other.vapi_phone_number_id))
 
     messages = vapi_checks.check_numbers_at_vapi()
 

@@ -7,21 +7,12 @@ from tests.vapi.payloads.vapi_api import (
     CREDENTIAL_ID,
     PHONE_NUMBER_ID,
     SERVER_URL,
+    number_pointing_at_us,
     phone_number,
     spec_errors,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def in_sync_number(**changes):
-    number = phone_number(
-        server={"url": SERVER_URL, "credentialId": CREDENTIAL_ID, "timeoutSeconds": 20},
-        fallbackDestination={"type": "number", "number": "+15125550100"},
-    )
-    number.pop("assistantId")
-    number.update(changes)
-    return number
 
 
 # --- Phone numbers ---
@@ -92,7 +83,7 @@ def test_apply_patches_vapi_and_a_second_plan_finds_nothing_to_do(
 
 
 def test_a_number_already_pointing_at_us_is_left_alone(fake_vapi, vapi_client, salon):
-    fake_vapi.add_phone_number(in_sync_number())
+    fake_vapi.add_phone_number(number_pointing_at_us())
 
     [change] = vapi_sync.plan_phone_number_sync(salon, client=vapi_client)
 
@@ -103,7 +94,7 @@ def test_a_number_already_pointing_at_us_is_left_alone(fake_vapi, vapi_client, s
 
 
 def test_squads_and_workflows_are_cleared_too(fake_vapi, vapi_client, salon):
-    fake_vapi.add_phone_number(in_sync_number(squadId="sq-1", workflowId="wf-1"))
+    fake_vapi.add_phone_number(number_pointing_at_us(squadId="sq-1", workflowId="wf-1"))
 
     [change] = vapi_sync.plan_phone_number_sync(salon, client=vapi_client)
 
@@ -117,7 +108,7 @@ def test_without_a_transfer_number_the_fallback_is_not_touched(
 ):
     salon.transfer_number = ""
     salon.save()
-    fake_vapi.add_phone_number(in_sync_number(fallbackDestination=None))
+    fake_vapi.add_phone_number(number_pointing_at_us(fallbackDestination=None))
 
     [change] = vapi_sync.plan_phone_number_sync(salon, client=vapi_client)
 
@@ -126,7 +117,7 @@ def test_without_a_transfer_number_the_fallback_is_not_touched(
 
 def test_our_copy_of_the_digits_is_filled_from_vapi(fake_vapi, vapi_client, salon):
     salon.phone_numbers.update(number="")
-    fake_vapi.add_phone_number(in_sync_number())
+    fake_vapi.add_phone_number(number_pointing_at_us())
 
     [change] = vapi_sync.plan_phone_number_sync(salon, client=vapi_client)
     assert [str(c) for c in change.changes] == [

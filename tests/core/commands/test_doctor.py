@@ -6,9 +6,7 @@ from django.core.management import CommandError, call_command
 from apps.demo.services import seed_demo_business
 from tests.businesses.factories import BusinessFactory
 from tests.vapi.payloads import vapi_api
-from tests.vapi.payloads.vapi_api import CREDENTIAL_ID, SERVER_URL, phone_number
-
-# Shared fixtures: a fake VAPI behind respx, and the settings pointing at it.
+from tests.vapi.payloads.vapi_api import number_pointing_at_us
 
 pytestmark = pytest.mark.django_db
 
@@ -30,12 +28,7 @@ def healthy(vapi_api_settings, fake_vapi):
     s.TWILIO_AUTH_TOKEN = "twilio-token"
     s.TWILIO_FROM_NUMBER = "+15125550199"
     seed_demo_business(password="pw")
-    number = phone_number(
-        server={"url": SERVER_URL, "credentialId": CREDENTIAL_ID, "timeoutSeconds": 20},
-        fallbackDestination={"type": "number", "number": "+15125550100"},
-    )
-    number.pop("assistantId")
-    fake_vapi.add_phone_number(number)
+    fake_vapi.add_phone_number(number_pointing_at_us())
     return s
 
 

@@ -100,6 +100,17 @@ def phone_number(**changes: Any) -> dict[str, Any]:
     return number
 
 
+def number_pointing_at_us(**changes: Any) -> dict[str, Any]:
+    """The salon's number as sync_vapi_assistant leaves it: our server, no assistant."""
+    number = phone_number(
+        server={"url": SERVER_URL, "credentialId": CREDENTIAL_ID, "timeoutSeconds": 20},
+        fallbackDestination={"type": "number", "number": "+15125550100"},
+    )
+    number.pop("assistantId")
+    number.update(changes)
+    return number
+
+
 def ended_call(
     call_id: str = CALL_ID, *, ended_at: dt.datetime | None = None, **changes: Any
 ) -> dict[str, Any]:
