@@ -1,5 +1,5 @@
 """Roxy herself: the transient assistant answered to assistant-request, and where
-her transfers go (transfer-destination-request). See PROTOCOL.md §4.1, §4.3, §10.
+her transfers go (transfer-destination-request). See docs/vapi-protocol.md §4.1, §4.3, §10.
 
 Both answers are built from the database only, with a fixed number of queries:
 VAPI drops the call if assistant-request takes more than 7.5 s.
@@ -29,7 +29,7 @@ from apps.vapi.protocol import VapiMessage
 
 logger = logging.getLogger(__name__)
 
-# Set explicitly, as VAPI asks since 2025-05 (PROTOCOL §1). Each one earns its place:
+# Set explicitly, as VAPI asks since 2025-05 (docs/vapi-protocol.md §1). Each one earns its place:
 SERVER_MESSAGES = [
     "status-update",  # the call's lifecycle: answered, forwarding, ended
     "end-of-call-report",  # transcript, recording and VAPI's analysis; feeds ours
@@ -91,7 +91,7 @@ def answer_transfer_destination_request(
 def build_assistant(
     profile: BusinessProfile, *, caller_number: str, lead: Lead | None
 ) -> dict[str, Any]:
-    """The CreateAssistantDTO body for one call (PROTOCOL §10)."""
+    """The CreateAssistantDTO body for one call (docs/vapi-protocol.md §10)."""
     business = profile.business
     prompt = system_prompt(profile, caller_number=caller_number, lead=lead)
     assistant: dict[str, Any] = {

@@ -47,7 +47,7 @@ class Tool:
     def to_vapi(
         self, services: Sequence[Service], *, server: dict[str, Any] | None
     ) -> dict[str, Any]:
-        """The tool as VAPI's function tool (PROTOCOL §10), for a business offering
+        """The tool as VAPI's function tool (docs/vapi-protocol.md §10), for a business offering
         `services`; `server` is where VAPI sends the call, None for the assistant's."""
         properties = {
             name: schema(services) if callable(schema) else schema

@@ -1,5 +1,5 @@
 """Running Roxy's tools (apps.roxy.registry) for tool-calls and legacy function-call
-messages (PROTOCOL §4.2, §5).
+messages (docs/vapi-protocol.md §4.2, §5).
 
 Every tool that writes runs at most once per tool call: its ToolInvocation row is
 inserted before the tool runs, in the same transaction, so the unique toolCallId
