@@ -1,6 +1,5 @@
 """Headless Chromium against the live server, logged in as the demo studio's staff."""
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,10 +13,10 @@ from apps.calls.models import Call
 from apps.demo import services as demo_services
 from apps.leads.models import Lead
 from tests.calls.factories import CallFactory
+from tests.vapi.payloads import load_payload
 
 # Kept as CI artifacts; .gitignore keeps them out of git.
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
-PAYLOADS = Path(__file__).resolve().parents[1] / "calls" / "payloads"
 PASSWORD = "browser-test-password"
 # Only loopback is reachable here: without these Chromium keeps dialling Google's
 # services in the background. Playwright adds --headless and its own empty profile.
@@ -83,7 +82,7 @@ def demo(live_server, settings) -> Demo:
 
 def _reported_call(lead: Lead) -> Call:
     """A call with VAPI's full end-of-call messages: turns by both sides and tools."""
-    report = json.loads((PAYLOADS / "11-end-of-call-report.json").read_text())
+    report = load_payload("11-end-of-call-report")
     return CallFactory(
         business=lead.business,
         lead=lead,
