@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.vapi",
     "apps.privacy",
     "apps.staff",
+    "apps.frontdesk",
     "apps.demo",
     "apps.dashboard",
 ]

@@ -9,6 +9,8 @@ from rest_framework.permissions import AllowAny
 from apps.core.views import healthz
 
 urlpatterns = [
+    # The front desk's calendar and booking pages live under the admin's prefix.
+    path(f"{settings.ADMIN_URL}frontdesk/", include("apps.frontdesk.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/v1/", include("apps.vapi.api.urls")),
     # Public: it describes the VAPI webhook, which VAPI's setup needs and which
