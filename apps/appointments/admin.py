@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from apps.appointments import notices
+from apps.appointments import bookability, notices
 from apps.appointments import services as appointment_services
 from apps.appointments.models import (
     Appointment,
@@ -96,6 +96,13 @@ class WhenFilter(admin.SimpleListFilter):
 
 
 class AppointmentForm(forms.ModelForm):
+    book_anyway = forms.BooleanField(
+        label="Book anyway",
+        required=False,
+        help_text="Needed for a time Roxy would not offer: outside hours, on a closed "
+        "day, during time off, in the past or beyond the booking horizon.",
+    )
+
     class Meta:
         model = Appointment
         fields = ("business", "service", "provider", "lead", "start_at", "notes")
@@ -119,7 +126,33 @@ class AppointmentForm(forms.ModelForm):
                 f"{provider} already has an appointment at that time. "
                 "Pick another time or another provider."
             ) from None
+        if self._time_changes():
+            self._check_bookable(candidate, override=cleaned.get("book_anyway"))
         return cleaned
+
+    def _time_changes(self) -> bool:
+        """A new booking, or a move; editing the notes of a visit long past is not."""
+        moved = {"start_at", "provider", "service"} & set(self.changed_data)
+        return self.instance.pk is None or bool(moved)
+
+    def _check_bookable(self, candidate: Appointment, *, override: bool) -> None:
+        """Nothing Roxy would not offer (a closed day, 03:00, the past) is booked
+        silently: staff tick "Book anyway" once they have read why."""
+        problems = bookability.problems_with(
+            candidate.service,
+            provider=candidate.provider,
+            start_at=candidate.start_at,
+            ignoring=candidate if candidate.pk else None,
+        )
+        # The clash was refused above, including one with a provider who does not
+        # offer the service (which `problems_with` stops short of checking).
+        reasons = " ".join(p.message for p in problems if p.overridable)
+        if reasons and not override:
+            self.add_error(
+                "book_anyway",
+                f"Not a time Roxy would offer: {reasons} "
+                "Tick “Book anyway” to book it all the same.",
+            )
 
 
 @admin.register(Appointment)

@@ -5,25 +5,37 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.appointments.models import Appointment
+from apps.businesses.models import Membership
 from apps.notifications.models import Notification
 from tests.appointments.factories import (
     AppointmentFactory,
     ProviderFactory,
     ServiceFactory,
 )
-from tests.businesses.factories import BusinessFactory
+from tests.businesses.factories import (
+    BusinessFactory,
+    ClosureFactory,
+    MembershipFactory,
+    OpeningHoursFactory,
+)
 
-pytestmark = pytest.mark.django_db
+# A Wednesday noon: tomorrow is an open Thursday, the next Monday is closed.
+NOW = dt.datetime(2026, 3, 4, 12, tzinfo=dt.UTC)
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 
 
 @pytest.fixture
 def salon():
     business = BusinessFactory(timezone="UTC")
-    return (
-        business,
-        ServiceFactory(business=business, duration_minutes=60),
-        ProviderFactory(business=business),
-    )
+    for weekday in range(1, 7):  # closed on Mondays
+        OpeningHoursFactory(
+            business=business,
+            weekday=weekday,
+            opens_at=dt.time(9),
+            closes_at=dt.time(17),
+        )
+    service = ServiceFactory(business=business, duration_minutes=60)
+    return business, service, ProviderFactory(business=business, services=[service])
 
 
 def _form(business, service, provider, start_at, **extra):
@@ -184,3 +196,120 @@ def test_send_reminder_now_queues_one_reminder_and_skips_repeats(admin_client, s
     assert "Queued reminders for 1 appointment(s)." in first
     assert "1 skipped: already reminded" in second
     assert Notification.objects.filter(kind="appointment_reminder").exists()
+
+
+def _at(day: dt.date, hour: int) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
+
+
+MONDAY = dt.date(2026, 3, 9)
+YESTERDAY = dt.date(2026, 3, 3)
+THURSDAY = dt.date(2026, 3, 5)
+
+
+@pytest.mark.parametrize(
+    ("start_at", "reason"),
+    [
+        (_at(MONDAY, 10), "It is outside"),  # closed on Mondays: no hours
+        (_at(THURSDAY, 3), "It is outside"),
+        (_at(YESTERDAY, 10), "It is in the past."),
+        (_at(THURSDAY + dt.timedelta(days=200), 10), "more than 90 days ahead"),
+    ],
+)
+def test_a_time_roxy_would_not_offer_needs_book_anyway(
+    admin_client, salon, start_at, reason
+):
+    business, service, provider = salon
+    url = reverse("admin:appointments_appointment_add")
+
+    refused = admin_client.post(url, _form(business, service, provider, start_at))
+
+    assert refused.status_code == 200
+    page = refused.content.decode()
+    assert "Not a time Roxy would offer" in page and reason in page
+    assert not Appointment.objects.exists()
+    assert not Notification.objects.exists()
+
+    booked = admin_client.post(
+        url, _form(business, service, provider, start_at, book_anyway="on")
+    )
+
+    assert booked.status_code == 302
+    assert Appointment.objects.get().start_at == start_at
+
+
+def test_a_closure_needs_book_anyway(admin_client, salon):
+    business, service, provider = salon
+    ClosureFactory(business=business, starts_on=THURSDAY, ends_on=THURSDAY)
+    response = admin_client.post(
+        reverse("admin:appointments_appointment_add"),
+        _form(business, service, provider, _at(THURSDAY, 10)),
+    )
+    assert "The business is closed on Thursday 5 March." in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_book_anyway_never_overrides_a_clash(admin_client, salon):
+    business, service, provider = salon
+    AppointmentFactory(
+        business=business, service=service, provider=provider, start_at=_at(MONDAY, 10)
+    )
+    response = admin_client.post(
+        reverse("admin:appointments_appointment_add"),
+        _form(business, service, provider, _at(MONDAY, 10), book_anyway="on"),
+    )
+    assert "already has an appointment at that time" in response.content.decode()
+    assert Appointment.objects.count() == 1
+
+
+def test_moving_an_appointment_to_a_closed_day_needs_book_anyway(admin_client, salon):
+    business, service, provider = salon
+    appointment = AppointmentFactory(
+        business=business,
+        service=service,
+        provider=provider,
+        start_at=_at(THURSDAY, 10),
+    )
+    url = reverse("admin:appointments_appointment_change", args=[appointment.pk])
+    form = _form(business, service, provider, _at(MONDAY, 10))
+
+    assert (
+        "Not a time Roxy would offer" in admin_client.post(url, form).content.decode()
+    )
+    appointment.refresh_from_db()
+    assert appointment.start_at == _at(THURSDAY, 10)
+
+    assert admin_client.post(url, {**form, "book_anyway": "on"}).status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.start_at == _at(MONDAY, 10)
+
+
+def test_editing_the_notes_of_a_past_visit_needs_no_override(admin_client, salon):
+    business, service, provider = salon
+    visit = AppointmentFactory(
+        business=business,
+        service=service,
+        provider=provider,
+        start_at=_at(YESTERDAY, 3),
+    )
+    response = admin_client.post(
+        reverse("admin:appointments_appointment_change", args=[visit.pk]),
+        _form(business, service, provider, _at(YESTERDAY, 3), notes="Paid cash"),
+    )
+    assert response.status_code == 302
+    visit.refresh_from_db()
+    assert visit.notes == "Paid cash"
+
+
+def test_the_list_and_the_add_form_lead_front_desk_to_the_slot_picker(client, salon):
+    business, _, _ = salon
+    client.force_login(
+        MembershipFactory(business=business, role=Membership.Role.FRONT_DESK).user
+    )
+    book = reverse("frontdesk:book")
+    listing = client.get(reverse("admin:appointments_appointment_changelist"))
+    adding = client.get(reverse("admin:appointments_appointment_add"))
+    assert f'<a href="{book}" class="addlink">Book with free slots</a>' in (
+        listing.content.decode()
+    )
+    assert f'<a href="{book}">Book with free slots</a>' in adding.content.decode()
