@@ -146,13 +146,9 @@ class AppointmentForm(forms.ModelForm):
         )
         # The clash was refused above, including one with a provider who does not
         # offer the service (which `problems_with` stops short of checking).
-        reasons = " ".join(p.message for p in problems if p.overridable)
-        if reasons and not override:
-            self.add_error(
-                "book_anyway",
-                f"Not a time Roxy would offer: {reasons} "
-                "Tick “Book anyway” to book it all the same.",
-            )
+        overridable = [problem for problem in problems if problem.overridable]
+        for message in bookability.refusal(overridable, overridden=override):
+            self.add_error("book_anyway", message)
 
 
 @admin.register(Appointment)

@@ -94,3 +94,18 @@ def _timing_problems(
 
 def _day(day: dt.date) -> str:
     return date_format(day, "l j F")
+
+
+def refusal(problems: list[Problem], *, overridden: bool) -> list[str]:
+    """What staff are told before a time is booked: the problems no override lifts,
+    or, until they tick "Book anyway", the ones it does; empty when it may go ahead."""
+    refused = [problem.message for problem in problems if not problem.overridable]
+    if refused:
+        return [*refused, "Choose another time."]
+    if problems and not overridden:
+        reasons = " ".join(problem.message for problem in problems)
+        return [
+            f"Not a time Roxy would offer: {reasons} "
+            "Tick “Book anyway” to book it all the same."
+        ]
+    return []

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django import forms
 
-from apps.appointments.bookability import Problem, problems_with
+from apps.appointments.bookability import Problem, problems_with, refusal
 from apps.appointments.models import Provider, Service
 from apps.appointments.slots import InvalidSlotError, parse_slot_id
 from apps.businesses import roles
@@ -241,16 +241,9 @@ class BookForm(forms.Form):
         self.problems = problems_with(
             self.choice.service, provider=provider, start_at=start_at
         )
-        refused = [p.message for p in self.problems if not p.overridable]
+        refused = refusal(self.problems, overridden=override)
         if refused:
-            self.add_error(None, " ".join(refused) + " Choose another time.")
-        elif self.problems and not override:
-            reasons = " ".join(p.message for p in self.problems)
-            self.add_error(
-                None,
-                f"Not a time Roxy would offer: {reasons} "
-                "Tick “Book anyway” to book it all the same.",
-            )
+            self.add_error(None, " ".join(refused))
 
     @property
     def needs_override(self) -> bool:

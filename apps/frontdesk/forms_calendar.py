@@ -6,7 +6,7 @@ import datetime as dt
 from django import forms
 from django.db.models import Q
 
-from apps.appointments.bookability import Problem, problems_with
+from apps.appointments.bookability import Problem, problems_with, refusal
 from apps.appointments.models import Appointment, Provider
 
 
@@ -51,14 +51,14 @@ class MoveForm(forms.Form):
             start_at=cleaned["start_at"],
             ignoring=self.appointment,
         )
-        refused = [problem.message for problem in problems if not problem.overridable]
+        if all(problem.overridable for problem in problems):
+            # Only what "Book anyway" can lift is offered for it.
+            self.problems = problems
+        refused = refusal(
+            problems, overridden=bool(self.problems) and self._overridden()
+        )
         if refused:
-            raise forms.ValidationError([*refused, "Pick another time or provider."])
-        self.problems = problems
-        if problems and not self._overridden():
-            raise forms.ValidationError(
-                "Roxy would not offer this time. Tick “Book anyway” to move it all the same."
-            )
+            raise forms.ValidationError(refused)
         return cleaned
 
     def _start_at(self, day: dt.date, time: dt.time) -> dt.datetime:
