@@ -134,6 +134,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Every staff page writes dates one way, "Sat 15 Mar 2025, 1:00 PM" (voicehive/formats).
+FORMAT_MODULE_PATH = ["voicehive.formats"]
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 
 # --- Static files ---

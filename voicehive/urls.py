@@ -23,6 +23,8 @@ urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     # Invited staff set their password here (links from the invite email).
     path("staff/", include("apps.staff.urls")),
+    # The admin header's business switcher posts here.
+    path("businesses/", include("apps.businesses.urls")),
     # Email delivery events from the ESP: /webhooks/anymail/<esp>/tracking/
     path("webhooks/anymail/", include("anymail.urls")),
 ]

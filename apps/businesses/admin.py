@@ -1,3 +1,7 @@
+import zoneinfo
+from functools import cache
+
+from django import forms
 from django.contrib import admin
 from django.db import models
 
@@ -8,6 +12,51 @@ from apps.businesses.models import (
     VapiPhoneNumber,
 )
 from apps.businesses.tenant_admin import TenantScopedAdmin, TenantTabularInline
+
+# Offered first: where VoiceHive's businesses mostly are (PHONE_DEFAULT_REGION is US).
+COMMON_TIMEZONES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Toronto",
+    "America/Vancouver",
+    "Europe/London",
+)
+
+
+@cache
+def timezone_choices() -> list:
+    """Every IANA zone the model accepts, the common ones first."""
+    every = sorted(zoneinfo.available_timezones())
+    common = [name for name in COMMON_TIMEZONES if name in every]
+    return [
+        ("Common", [(name, _label(name)) for name in common]),
+        ("All time zones", [(name, _label(name)) for name in every]),
+    ]
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+class BusinessForm(forms.ModelForm):
+    # A list, not free text: a typo is a business whose every time is wrong. The
+    # choices are the ones `validate_timezone` accepts, so stored values stay valid,
+    # and they live in the form, so no migration freezes them into the model.
+    timezone = forms.ChoiceField(
+        label="Time zone",
+        choices=timezone_choices,
+        initial=Business._meta.get_field("timezone").default,
+        help_text="Roxy, staff pages and messages read every time in this zone.",
+    )
+
+    class Meta:
+        model = Business
+        fields = ("timezone",)  # the admin's fieldsets add the rest
 
 
 class VapiPhoneNumberInline(TenantTabularInline):
@@ -27,6 +76,7 @@ class ClosureInline(TenantTabularInline):
 
 @admin.register(Business)
 class BusinessAdmin(TenantScopedAdmin):
+    form = BusinessForm
     list_display = ("name", "slug", "timezone", "phone", "is_active")
     list_filter = ("is_active", "timezone")
     search_fields = ("name", "slug", "phone")

@@ -3,8 +3,9 @@
 Everything the admin shows or changes goes through `TenantScoping`: lists and objects
 (`get_queryset`), what a user may do to a row (their role in the row's business, from
 `roles`), the choices and labels of every relation field, list filters, actions, the
-business a new row may belong to, and the time zone its times are read in. An admin
-added later inherits all of it.
+business a new row may belong to, and the time zone its times are read in. Lists
+follow the header's business switcher (`switcher`) and name each row's business for
+staff of several. An admin added later inherits all of it.
 """
 
 import datetime as dt
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path, unquote
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -20,13 +22,14 @@ from django.db import models
 from django.http import Http404
 from django.utils import timezone
 
-from apps.businesses import roles
+from apps.businesses import roles, switcher
 from apps.businesses.models import Business
 from apps.businesses.tenancy import (
     TENANT_ID,
     StaffAccess,
     access_for,
     business_id_of,
+    businesses_for,
     scope_to_user,
     tenant_path,
 )
@@ -172,7 +175,28 @@ class TenantScopedAdmin(TenantScoping, admin.ModelAdmin):
         path = tenant_path(self.model)
         if path and "__" in path:
             queryset = queryset.annotate(**{TENANT_ID: models.F(path)})
+        chosen = self._narrowed_to(request)
+        if path and chosen:
+            queryset = queryset.filter(**{path: chosen})
         return scope_to_user(queryset, request.user, actions=(roles.VIEW, roles.CHANGE))
+
+    def _narrowed_to(self, request) -> int | None:
+        """The business the header's switcher narrows this list to, if any."""
+        # Only the list narrows: a row of another of the user's businesses, opened
+        # from a link, still shows (see `switcher`), and the list a form's lookup
+        # pops up offers what that row's form may pick.
+        match = getattr(request, "resolver_match", None)
+        url_name = f"{self.opts.app_label}_{self.opts.model_name}_changelist"
+        if match is None or match.url_name != url_name or IS_POPUP_VAR in request.GET:
+            return None
+        return switcher.chosen_business_id(request)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        chosen = switcher.chosen_business_id(request)
+        if chosen and tenant_path(self.model) == "business":
+            initial.setdefault("business", chosen)
+        return initial
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
@@ -195,7 +219,8 @@ class TenantScopedAdmin(TenantScoping, admin.ModelAdmin):
     business_times: Mapping[str, str] = {}
 
     def get_list_display(self, request):
-        """Datetime columns read in each row's business's zone, not the viewer's."""
+        """Datetime columns read in each row's business's zone, not the viewer's;
+        a Business column while rows of several businesses may be listed."""
         access = self._access(request)
         columns = []
         for column in super().get_list_display(request):
@@ -203,7 +228,37 @@ class TenantScopedAdmin(TenantScoping, admin.ModelAdmin):
             if attribute:
                 column = self._business_time_column(access, column, attribute)
             columns.append(column)
-        return columns
+        return self._with_business_column(request, access, columns)
+
+    def get_sortable_by(self, request):
+        # Django's default is a second `get_list_display`, whose computed columns are
+        # new functions the first call's never equal: none would sort.
+        return self.sortable_by
+
+    def _with_business_column(self, request, access: StaffAccess, columns: list):
+        path = tenant_path(self.model)
+        if path in (None, "pk"):
+            return columns
+        chosen = self._narrowed_to(request)
+        first, rest = columns[0], columns[1:]  # the first links to the row: it stays
+        if chosen or not switcher.spans_several(access):
+            # One business in view: a column naming it says nothing.
+            return [first, *(column for column in rest if column != "business")]
+        if "business" in columns:
+            return columns
+        return [first, self._business_name_column(request.user, path), *rest]
+
+    def _business_name_column(self, user, path: str):
+        names: dict[int, str] = {}
+
+        def business(obj):
+            if not names:  # one query for the page, not one per row
+                names.update(businesses_for(user).values_list("pk", "name"))
+            return names.get(business_id_of(obj), "—")
+
+        business.short_description = "Business"
+        business.admin_order_field = f"{path}__name"
+        return business
 
     def _datetime_field(self, name) -> str | None:
         if not isinstance(name, str):
@@ -272,9 +327,7 @@ class TenantScopedAdmin(TenantScoping, admin.ModelAdmin):
             name = entry[0] if isinstance(entry, tuple) else entry
             if not isinstance(name, str) or not self._is_relation(name):
                 filters.append(entry)
-            elif (
-                name == "business" and len(access.roles) == 1 and not access.is_operator
-            ):
+            elif name == "business" and not switcher.spans_several(access):
                 continue  # one business: a filter by it says nothing
             else:
                 # Only values present in the user's own rows, never every name.

@@ -1,14 +1,16 @@
 """The figures on the staff dashboard, for a set of businesses, in a constant number of queries."""
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.appointments.models import Appointment
+from apps.businesses.models import Business
 from apps.calls.analysis import URGENT_FOLLOW_UPS
 from apps.calls.models import Call
 from apps.leads.models import CallbackRequest, Lead
@@ -16,6 +18,9 @@ from apps.notifications.models import CREDENTIAL_KINDS, Notification
 
 CHART_DAYS = 14
 ATTENTION_LIMIT = 8
+VISITS_LIMIT = 40
+
+Zones = dict[str, list[int]]  # time zone name -> ids of the businesses in it
 
 
 @dataclass(frozen=True)
@@ -35,32 +40,96 @@ class AttentionItem:
     text: str
     when: dt.datetime
     url: str
+    phone: str = ""  # shown in `business`'s format
+    business: Business | None = None
+    texting: bool = True
+    # A callback request's: `when` is its due time, and who is on it.
+    is_due: bool = False
+    is_overdue: bool = False
+    owner: str = ""
 
 
 def dashboard(businesses: QuerySet) -> dict:
-    """Everything the admin index shows for these businesses (a values("pk") queryset)."""
-    today_start = timezone.localtime().replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
+    """Everything the admin index shows for these businesses (a values("pk") queryset).
+
+    "Today" is each business's own day, in its time zone.
+    """
+    now = timezone.now()
+    zones = _zones(businesses)
     calls = Call.objects.filter(business__in=businesses)
+    chart_zone = (
+        zoneinfo.ZoneInfo(next(iter(zones)))
+        if len(zones) == 1
+        else timezone.get_current_timezone()
+    )
     return {
-        "today": _today(businesses, calls, today_start),
+        "today": _today(businesses, calls, zones, now),
+        "visits": _visits_today(businesses, zones, now),
+        "several_businesses": sum(len(ids) for ids in zones.values()) > 1,
         "conversion": [_conversion(calls, days) for days in (7, 30)],
-        "attention": _needs_attention(businesses, calls),
-        "chart": _daily_chart(businesses, calls, today_start),
+        "attention": _needs_attention(businesses, calls, zones, now),
+        "chart": _daily_chart(businesses, calls, now.astimezone(chart_zone)),
     }
 
 
-def _today(businesses, calls, today_start) -> dict[str, int]:
+def _zones(businesses) -> Zones:
+    zones: Zones = {}
+    for pk, name in Business.objects.filter(pk__in=businesses).values_list(
+        "pk", "timezone"
+    ):
+        zones.setdefault(name, []).append(pk)
+    return zones
+
+
+def _local_day(name: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """Midnight to midnight of `now`'s date in zone `name` (23 or 25 hours on the
+    days the clocks change)."""
+    tz = zoneinfo.ZoneInfo(name)
+    day = now.astimezone(tz).date()
+    start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
+    return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+
+
+def _today_in_each_zone(zones: Zones, now: dt.datetime, field: str) -> Q:
+    """Rows whose `field` falls on today in their own business's zone: one condition
+    per zone, however many businesses."""
+    today = Q(pk__in=[])
+    for name, ids in zones.items():
+        start, end = _local_day(name, now)
+        today |= Q(business_id__in=ids, **{f"{field}__gte": start, f"{field}__lt": end})
+    return today
+
+
+def _today(businesses, calls, zones: Zones, now: dt.datetime) -> dict[str, int]:
+    visits = _today_in_each_zone(zones, now, "start_at") & ~Q(
+        status=Appointment.Status.CANCELLED
+    )
+    booked = _today_in_each_zone(zones, now, "created_at")
+    appointments = (
+        Appointment.objects.filter(business__in=businesses)
+        .filter(visits | booked)
+        .aggregate(
+            visits=Count("pk", filter=visits), bookings_made=Count("pk", filter=booked)
+        )
+    )
     return {
-        "calls": calls.filter(created_at__gte=today_start).count(),
-        "new_leads": Lead.objects.filter(
-            business__in=businesses, created_at__gte=today_start
-        ).count(),
-        "bookings": Appointment.objects.filter(
-            business__in=businesses, created_at__gte=today_start
-        ).count(),
+        "calls": calls.filter(_today_in_each_zone(zones, now, "created_at")).count(),
+        "new_leads": Lead.objects.filter(business__in=businesses)
+        .filter(_today_in_each_zone(zones, now, "created_at"))
+        .count(),
+        **appointments,
     }
+
+
+def _visits_today(businesses, zones: Zones, now: dt.datetime) -> list[Appointment]:
+    """Today's appointments, cancelled ones left out, in the order they start."""
+    return list(
+        Appointment.objects.filter(business__in=businesses)
+        .filter(_today_in_each_zone(zones, now, "start_at"))
+        .exclude(status=Appointment.Status.CANCELLED)
+        .select_related("business", "service", "provider", "lead")
+        .order_by("start_at", "pk")[:VISITS_LIMIT]
+    )
 
 
 def _conversion(calls, days: int) -> Conversion:
@@ -73,19 +142,10 @@ def _conversion(calls, days: int) -> Conversion:
     return Conversion(days=days, calls=totals["calls"], booked=totals["booked"])
 
 
-def _needs_attention(businesses, calls) -> list[AttentionItem]:
-    week_ago = timezone.now() - dt.timedelta(days=7)
-    items = [
-        AttentionItem(
-            "Callback",
-            f"{c.name or c.callback_number}: {c.message[:80]}",
-            c.created_at,
-            reverse("admin:leads_callbackrequest_change", args=[c.pk]),
-        )
-        for c in CallbackRequest.objects.open()
-        .filter(business__in=businesses)
-        .order_by("-created_at")[:ATTENTION_LIMIT]
-    ]
+def _needs_attention(businesses, calls, zones, now) -> list[AttentionItem]:
+    """Callback requests due by the end of today (overdue first), then what went
+    wrong lately, newest first."""
+    week_ago = now - dt.timedelta(days=7)
     flagged = (
         calls.filter(
             Q(analysis__follow_up_urgency__in=URGENT_FOLLOW_UPS)
@@ -93,6 +153,7 @@ def _needs_attention(businesses, calls) -> list[AttentionItem]:
             | Q(has_hang=True),
             created_at__gte=week_ago,
         )
+        .select_related("business")
         .only(
             "pk",
             "caller_number",
@@ -100,10 +161,12 @@ def _needs_attention(businesses, calls) -> list[AttentionItem]:
             "analysis_status",
             "has_hang",
             "summary",
+            "business__phone",
+            "business__transfer_number",
         )
         .order_by("-created_at")[:ATTENTION_LIMIT]
     )
-    items += [_call_item(call) for call in flagged]
+    items = [_call_item(call) for call in flagged]
     items += [
         AttentionItem(
             "Failed notification",
@@ -120,7 +183,37 @@ def _needs_attention(businesses, calls) -> list[AttentionItem]:
         .only("pk", "channel", "kind", "recipient", "last_error", "created_at")
         .order_by("-created_at")[:ATTENTION_LIMIT]
     ]
-    return sorted(items, key=lambda item: item.when, reverse=True)
+    items.sort(key=lambda item: item.when, reverse=True)
+    return [_callback_item(c, now) for c in _callbacks_due(zones, now)] + items
+
+
+def _callbacks_due(zones: Zones, now: dt.datetime) -> list[CallbackRequest]:
+    """Open requests due by the end of each business's own today."""
+    due = CallbackRequest.objects.none()
+    for name, ids in zones.items():
+        _, end_of_today = _local_day(name, now)
+        due |= CallbackRequest.objects.due_by(end_of_today).filter(business_id__in=ids)
+    return list(
+        due.select_related("business", "lead", "assigned_to").order_by(
+            F("due_at").asc(nulls_first=True), "created_at"
+        )[:ATTENTION_LIMIT]
+    )
+
+
+def _callback_item(callback: CallbackRequest, now: dt.datetime) -> AttentionItem:
+    owner = callback.assigned_to
+    return AttentionItem(
+        "Callback",
+        f"{callback.name or callback.callback_number}: {callback.message[:80]}",
+        callback.due,
+        reverse("admin:leads_callbackrequest_change", args=[callback.pk]),
+        is_due=True,
+        is_overdue=callback.is_overdue(now),
+        owner=(owner.get_full_name() or owner.get_username()) if owner else "",
+        phone=callback.callback_number,
+        business=callback.business,
+        texting=callback.lead is None or callback.lead.has_sms_consent,
+    )
 
 
 def _call_item(call: Call) -> AttentionItem:
@@ -132,21 +225,27 @@ def _call_item(call: Call) -> AttentionItem:
         kind = "Urgent follow-up"
     return AttentionItem(
         kind,
-        f"{call.caller_number or 'Unknown caller'}: {call.summary[:80]}".rstrip(": "),
+        call.summary[:80] or ("A call" if call.caller_number else "Unknown caller"),
         call.created_at,
         reverse("admin:calls_call_change", args=[call.pk]),
+        phone=call.caller_number,
+        business=call.business,
     )
 
 
-def _daily_chart(businesses, calls, today_start) -> list[dict]:
-    """Calls and bookings per local day for the last CHART_DAYS days, oldest first."""
-    since = today_start - dt.timedelta(days=CHART_DAYS - 1)
-    tz = timezone.get_current_timezone()
+def _daily_chart(businesses, calls, local_now: dt.datetime) -> list[dict]:
+    """Calls and bookings made per day for the last CHART_DAYS days, oldest first, in
+    the businesses' zone (the site's when they span several)."""
+    tz = local_now.tzinfo
+    today = local_now.date()
+    since = dt.datetime.combine(
+        today - dt.timedelta(days=CHART_DAYS - 1), dt.time(), tzinfo=tz
+    )
     per_day_calls = _counts_by_day(calls.filter(created_at__gte=since), tz)
     per_day_bookings = _counts_by_day(
         Appointment.objects.filter(business__in=businesses, created_at__gte=since), tz
     )
-    days = [(since + dt.timedelta(days=n)).date() for n in range(CHART_DAYS)]
+    days = [since.date() + dt.timedelta(days=n) for n in range(CHART_DAYS)]
     peak = max([1, *per_day_calls.values(), *per_day_bookings.values()])
     return [_bar_pair(n, day, per_day_calls.get(day, 0), per_day_bookings.get(day, 0), peak)
             for n, day in enumerate(days)]  # fmt: skip

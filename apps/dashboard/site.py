@@ -6,7 +6,8 @@ from django.contrib.contenttypes.views import shortcut
 from django.http import Http404
 from django.urls import path
 
-from apps.businesses.tenancy import access_for, businesses_for
+from apps.businesses import switcher
+from apps.businesses.tenancy import access_for
 from apps.dashboard import metrics
 
 
@@ -16,12 +17,17 @@ class VoiceHiveAdminSite(admin.AdminSite):
     index_title = "Today at a glance"
 
     def index(self, request, extra_context=None):
-        businesses = businesses_for(request.user).values("pk")
+        businesses = switcher.businesses_in_view(request).values("pk")
         extra_context = {
             **(extra_context or {}),
             "dashboard": metrics.dashboard(businesses),
         }
         return super().index(request, extra_context)
+
+    def each_context(self, request):
+        # The header's business switcher, for staff of several businesses.
+        context = super().each_context(request)
+        return {**context, "business_switcher": switcher.menu(request)}
 
     def get_urls(self):
         # Django's "view on site" shortcut looks any row up by id, so whether a 404

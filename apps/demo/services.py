@@ -31,17 +31,20 @@ DEMO_PASSWORD = "roxy-demo"
 # The VAPI phone number id used by the example payloads, so they route to the demo.
 DEMO_VAPI_PHONE_NUMBER_ID = "3f8e2d1c-7b6a-4c5d-8e9f-0a1b2c3d4e5f"
 
+# Named as the studio would write them on its menu: staff read these in the admin
+# and Roxy says them. The example call's "haircut_and_color" still finds its service
+# (apps/roxy/matching.py).
 SERVICES = [
     # name, minutes, price, buffer minutes
-    ("haircut", 45, "65.00", 15),
-    ("haircut_and_color", 150, "185.00", 15),
-    ("blowout", 45, "55.00", 0),
-    ("balayage", 180, "240.00", 15),
-    ("bridal", 120, "300.00", 30),
+    ("Haircut", 45, "65.00", 15),
+    ("Haircut and color", 150, "185.00", 15),
+    ("Blowout", 45, "55.00", 0),
+    ("Balayage", 180, "240.00", 15),
+    ("Bridal styling", 120, "300.00", 30),
 ]
 PROVIDERS = {
-    "Maria": ["haircut", "haircut_and_color", "balayage", "blowout"],
-    "Jess": ["haircut", "haircut_and_color", "blowout", "bridal"],
+    "Maria": ["Haircut", "Haircut and color", "Balayage", "Blowout"],
+    "Jess": ["Haircut", "Haircut and color", "Blowout", "Bridal styling"],
 }
 # Tuesday to Saturday; Sunday and Monday closed.
 HOURS = {1: ("09:00", "18:00"), 2: ("09:00", "18:00"), 3: ("09:00", "20:00"),
@@ -229,9 +232,9 @@ def _create_calls_and_appointments(business, services, providers, leads) -> None
         if (local_today + dt.timedelta(days=n)).weekday() in HOURS
     ]
     bookings = [
-        (leads[0], "haircut_and_color", "Maria", next_open_days[0], dt.time(13)),
-        (leads[1], "haircut", "Jess", next_open_days[0], dt.time(11)),
-        (leads[2], "balayage", "Maria", next_open_days[1], dt.time(10)),
+        (leads[0], "Haircut and color", "Maria", next_open_days[0], dt.time(13)),
+        (leads[1], "Haircut", "Jess", next_open_days[0], dt.time(11)),
+        (leads[2], "Balayage", "Maria", next_open_days[1], dt.time(10)),
     ]
     for lead, service_name, provider_name, day, at in bookings:
         appointment_services.book_appointment(

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Subquery
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
@@ -8,12 +9,18 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.appointments.models import Appointment
+from apps.businesses import roles
+from apps.businesses.tenancy import access_for
 from apps.businesses.tenant_admin import TenantScopedAdmin, TenantTabularInline
 from apps.calls import post_call
 from apps.calls.models import Call
-from apps.core.phones import InvalidPhoneError, format_phone, normalize_phone
-from apps.leads import csv_format
+from apps.core.admin_buttons import ObjectButtons
+from apps.core.phones import InvalidPhoneError, normalize_phone, phone_link
+from apps.leads import callbacks, csv_format
 from apps.leads import services as lead_services
+
+# Importing the callback list's admin module registers it alongside LeadAdmin.
+from apps.leads.callback_admin import DAYWORK_CSS, staff_name
 from apps.leads.models import CallbackRequest, Lead
 from apps.notifications.models import Notification
 
@@ -79,12 +86,19 @@ class NotificationInline(ReadOnlyInline):
 
 class CallbackRequestInline(ReadOnlyInline):
     model = CallbackRequest
-    fields = ("created_at", "message", "urgency", "status")
+    fields = ("created_at", "message", "urgency", "status", "owner", "due_at")
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("assigned_to")
+
+    @admin.display(description="Owner")
+    def owner(self, callback):
+        return staff_name(callback.assigned_to) if callback.assigned_to else "—"
 
 
 @admin.register(Lead)
-class LeadAdmin(TenantScopedAdmin):
+class LeadAdmin(ObjectButtons, TenantScopedAdmin):
     list_display = (
         "name_or_phone",
         "phone_display",
@@ -96,6 +110,7 @@ class LeadAdmin(TenantScopedAdmin):
         "created_at",
     )
     list_filter = ("status", ScoreBandFilter, "source", "business", "created_at")
+    list_select_related = ("business",)  # each phone is formatted for its country
     search_fields = ("name", "email", "phone")
     date_hierarchy = "created_at"
     list_per_page = 50
@@ -117,6 +132,10 @@ class LeadAdmin(TenantScopedAdmin):
         "merge_duplicates",
         "rerun_last_call_analysis",
     )
+    object_buttons = ("call_back", "mark_contacted")
+
+    class Media:
+        css = DAYWORK_CSS
 
     def get_queryset(self, request):
         last_call = Call.objects.filter(lead=OuterRef("pk")).order_by("-created_at")
@@ -149,7 +168,7 @@ class LeadAdmin(TenantScopedAdmin):
 
     @admin.display(description="Phone", ordering="phone")
     def phone_display(self, lead):
-        return format_phone(lead.phone) if lead.phone else "—"
+        return phone_link(lead.phone, lead.business, texting=lead.has_sms_consent)
 
     @admin.display(description="Last call", ordering="last_call_at")
     def last_call(self, lead):
@@ -175,6 +194,28 @@ class LeadAdmin(TenantScopedAdmin):
     def mark_lost(self, request, queryset):
         self._move(request, queryset, Lead.Status.LOST)
 
+    def press_mark_contacted(self, request, lead):
+        lead = lead_services.mark_lead_contacted(lead)
+        self.message_user(
+            request, f"Marked {lead} contacted; status: {lead.get_status_display()}."
+        )
+
+    def press_call_back(self, request, lead):
+        if not access_for(request.user).allows(
+            lead.business_id, "leads.callbackrequest", roles.CHANGE
+        ):
+            raise PermissionDenied
+        try:
+            callback, created = callbacks.request_callback(lead, by=request.user)
+        except callbacks.CallbackError as exc:
+            self.message_user(request, str(exc), level=messages.ERROR)
+            return
+        url = reverse("admin:leads_callbackrequest_change", args=[callback.pk])
+        said = "Added to" if created else "Already on"
+        self.message_user(
+            request, format_html('{} <a href="{}">the callback list</a>.', said, url)
+        )
+
     def _move(self, request, queryset, status):
         moved = lead_services.move_leads(queryset, status=status)
         self.message_user(
@@ -196,11 +237,13 @@ class LeadAdmin(TenantScopedAdmin):
     def merge_duplicates(self, request, queryset):
         """Show what the merge keeps and deletes; merge once that page is confirmed."""
         leads = list(
-            queryset.annotate(
+            queryset.select_related("business")
+            .annotate(
                 call_count=Count("calls", distinct=True),
                 appointment_count=Count("appointments", distinct=True),
                 callback_count=Count("callback_requests", distinct=True),
-            ).order_by("created_at", "pk")
+            )
+            .order_by("created_at", "pk")
         )
         if len(leads) < 2 or len({lead.business_id for lead in leads}) > 1:
             self.message_user(
@@ -250,31 +293,3 @@ class LeadAdmin(TenantScopedAdmin):
         )
         queued = post_call.request_reanalysis(Call.objects.filter(pk__in=call_ids))
         self.message_user(request, f"Queued {queued} call(s) for analysis.")
-
-
-@admin.register(CallbackRequest)
-class CallbackRequestAdmin(TenantScopedAdmin):
-    list_display = (
-        "created_at",
-        "name",
-        "callback_number",
-        "urgency",
-        "status",
-        "business",
-        "lead",
-    )
-    list_filter = ("status", "urgency", "business")
-    list_select_related = ("business", "lead")
-    search_fields = ("name", "callback_number", "message")
-    date_hierarchy = "created_at"
-    raw_id_fields = ("lead", "call")
-    readonly_fields = ("call", "created_at", "resolved_at")
-    actions = ("resolve_callback_requests",)
-
-    @admin.action(description="Mark as done")
-    def resolve_callback_requests(self, request, queryset):
-        done = sum(
-            lead_services.resolve_callback_request(callback)
-            for callback in queryset.open()
-        )
-        self.message_user(request, f"Marked {done} callback request(s) done.")

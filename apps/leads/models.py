@@ -1,5 +1,8 @@
 """Leads: the people who call, and where each stands in the sales pipeline."""
 
+import datetime as dt
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -87,6 +90,14 @@ class CallbackRequestQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status=CallbackRequest.Status.OPEN)
 
+    def due_by(self, moment: dt.datetime) -> "CallbackRequestQuerySet":
+        """Open requests due at or before `moment` (one with no due time was due
+        when it was taken)."""
+        return self.open().filter(
+            models.Q(due_at__lte=moment)
+            | models.Q(due_at__isnull=True, created_at__lte=moment)
+        )
+
 
 class CallbackRequest(TimeStampedModel):
     """A message Roxy took for staff: someone to call back."""
@@ -128,6 +139,20 @@ class CallbackRequest(TimeStampedModel):
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.OPEN
     )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_callback_requests",
+        verbose_name="owner",
+    )
+    due_at = models.DateTimeField(
+        "due",
+        null=True,
+        blank=True,
+        help_text="Leave blank to set it from the urgency.",
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     objects = CallbackRequestQuerySet.as_manager()
@@ -136,8 +161,18 @@ class CallbackRequest(TimeStampedModel):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["business", "status", "-created_at"]),
+            models.Index(fields=["business", "status", "due_at"]),
             models.Index(fields=["status", "urgency"]),
         ]
 
     def __str__(self) -> str:
         return f"Call back {self.name or self.callback_number or 'caller'}"
+
+    @property
+    def due(self) -> dt.datetime | None:
+        return self.due_at or self.created_at
+
+    def is_overdue(self, now: dt.datetime) -> bool:
+        return (
+            self.status == self.Status.OPEN and self.due is not None and self.due < now
+        )

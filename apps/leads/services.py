@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apps.core.links import absolute_url
 from apps.core.phones import InvalidPhoneError, format_phone, normalize_phone
+from apps.leads import callbacks
 from apps.leads.models import CallbackRequest, Lead
 from apps.notifications import services as notification_services
 
@@ -103,7 +104,8 @@ def record_callback_request(
     urgency: str = CallbackRequest.Urgency.NORMAL,
     call=None,
 ) -> CallbackRequest:
-    """Save a message for staff to call someone back, linked to their lead.
+    """Save a message for staff to call someone back, linked to their lead and due
+    by its urgency (callbacks.due_at_for).
 
     Raises InvalidPhoneError for an unusable number.
     """
@@ -124,6 +126,7 @@ def record_callback_request(
         callback_number=number,
         message=message.strip(),
         urgency=urgency,
+        due_at=callbacks.due_at_for(business, urgency=urgency, now=timezone.now()),
     )
     alert_staff_of_callback(callback)
     return callback
@@ -183,15 +186,6 @@ def record_call_analysis(
     if changed:
         lead.save(update_fields=[*changed, "updated_at"])
     return lead
-
-
-def resolve_callback_request(callback: CallbackRequest) -> bool:
-    """Mark an open callback request done; False if it already was. Idempotent."""
-    now = timezone.now()
-    done = CallbackRequest.objects.filter(
-        pk=callback.pk, status=CallbackRequest.Status.OPEN
-    ).update(status=CallbackRequest.Status.DONE, resolved_at=now, updated_at=now)
-    return bool(done)
 
 
 def _upsert_lead(
@@ -298,6 +292,17 @@ def _is_email(value: str) -> bool:
     except ValidationError:
         return False
     return True
+
+
+@transaction.atomic
+def mark_lead_contacted(lead: Lead) -> Lead:
+    """Record that staff reached the lead just now: last_contacted_at is stamped, and a
+    new (or lost) lead moves to contacted; one further along the pipeline stays put."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    lead.last_contacted_at = timezone.now()
+    _raise_status(lead, Lead.Status.CONTACTED)
+    lead.save(update_fields=["last_contacted_at", "status", "updated_at"])
+    return lead
 
 
 def move_leads(leads, *, status: str) -> int:

@@ -1,8 +1,9 @@
 """Lenient matching of what the caller (or the model) said to a service or person.
 
 The model passes names as it heard or guessed them: 'haircuts', 'haircut_and_color',
-'Color', 'maria'. Matching ignores case, punctuation, underscores and plurals, then
-falls back to 'contains' and finally to fuzzy similarity, and reports ambiguity
+'haircut and colour', 'Color', 'maria'. Matching ignores case, punctuation,
+underscores and plurals, then accepts a spelling a letter or two off ('colour'),
+then falls back to 'contains' and finally to fuzzy similarity, and reports ambiguity
 instead of guessing between two equally good candidates.
 """
 
@@ -16,6 +17,10 @@ T = TypeVar("T")
 
 _NON_WORD = re.compile(r"[^\w]+|_")
 FUZZY_CUTOFF = 0.75
+# Spellings this close are one name ('colour'/'color', 'hair cut & colour'): checked
+# before the looser steps, which would find every name sharing a word ('haircut').
+NEAR_CUTOFF = 0.9
+_FILLER = frozenset({"and", "with", "a", "the"})
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,14 @@ def match_name(
     if not wanted:
         return Match(None, list(candidates))
     names = [(candidate, normalize_name(key(candidate))) for candidate in candidates]
-    for test in (_same, _same_compact, _same_words, _contains, _shares_a_word):
+    for test in (
+        _same,
+        _same_compact,
+        _same_words,
+        _nearly_same,
+        _contains,
+        _shares_a_word,
+    ):
         hits = [candidate for candidate, name in names if test(wanted, name)]
         if len(hits) == 1:
             return Match(hits[0])
@@ -72,8 +84,16 @@ def _same_compact(wanted: str, name: str) -> bool:
 
 
 def _same_words(wanted: str, name: str) -> bool:
-    ignored = {"and", "with", "a", "the"}
-    return set(wanted.split()) - ignored == set(name.split()) - ignored
+    return set(wanted.split()) - _FILLER == set(name.split()) - _FILLER
+
+
+def _nearly_same(wanted: str, name: str) -> bool:
+    def letters(text: str) -> str:
+        return "".join(word for word in text.split() if word not in _FILLER)
+
+    said, written = letters(wanted), letters(name)
+    ratio = difflib.SequenceMatcher(None, said, written).ratio()
+    return bool(said and written) and ratio >= NEAR_CUTOFF
 
 
 def _contains(wanted: str, name: str) -> bool:

@@ -9,9 +9,9 @@ from apps.dashboard import metrics
 from apps.leads.models import CallbackRequest
 from apps.notifications.models import STAFF_INVITE, Notification
 from tests.appointments.factories import AppointmentFactory
-from tests.businesses.factories import BusinessFactory
+from tests.businesses.factories import BusinessFactory, MembershipFactory
 from tests.calls.factories import CallFactory
-from tests.leads.factories import LeadFactory
+from tests.leads.factories import CallbackRequestFactory, LeadFactory
 from tests.notifications.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,13 @@ def test_todays_figures_and_conversion():
     business = BusinessFactory()
     _busy_day(business)
     board = metrics.dashboard(_only(business))
-    assert board["today"] == {"calls": 4, "new_leads": 3, "bookings": 3}
+    # The factory's visits are on a day long past: booked today, not visits today.
+    assert board["today"] == {
+        "calls": 4,
+        "new_leads": 3,
+        "visits": 0,
+        "bookings_made": 3,
+    }
     week, month = board["conversion"]
     assert (week.days, week.calls, week.booked, week.percent) == (7, 4, 3, 75)
     assert month.days == 30
@@ -54,8 +60,14 @@ def test_figures_never_include_another_business():
     mine, theirs = BusinessFactory(), BusinessFactory()
     _busy_day(theirs)
     board = metrics.dashboard(_only(mine))
-    assert board["today"] == {"calls": 0, "new_leads": 0, "bookings": 0}
+    assert board["today"] == {
+        "calls": 0,
+        "new_leads": 0,
+        "visits": 0,
+        "bookings_made": 0,
+    }
     assert board["attention"] == []
+    assert board["visits"] == []
 
 
 def test_needs_attention_lists_callbacks_urgent_follow_ups_failures_and_hangs():
@@ -100,20 +112,36 @@ def test_the_chart_covers_fourteen_days_with_todays_bars():
     _busy_day(business)
     chart = metrics.dashboard(_only(business))["chart"]
     assert len(chart) == metrics.CHART_DAYS
-    assert chart[-1]["day"] == timezone.localdate()
+    assert chart[-1]["day"] == business.local_now().date()
     assert (chart[-1]["calls"], chart[-1]["bookings"]) == (4, 3)
     assert chart[-1]["calls_height"] == 100
     assert chart[-1]["calls_y"] == 0
     assert chart[0]["calls_height"] == 0
 
 
+def _visits_and_callbacks(business, n: int) -> None:
+    now = timezone.now()
+    owner = MembershipFactory(business=business).user
+    for _ in range(n):
+        lead = LeadFactory(business=business)
+        AppointmentFactory(business=business, lead=lead, start_at=now)
+        CallbackRequestFactory(
+            business=business, lead=lead, assigned_to=owner, due_at=now
+        )
+
+
 def test_the_dashboard_costs_the_same_queries_whatever_the_volume(
     django_assert_max_num_queries,
 ):
-    business = BusinessFactory()
-    _busy_day(business, calls=2)
-    with django_assert_max_num_queries(10) as small:
-        metrics.dashboard(_only(business))
-    _busy_day(business, calls=20)
+    business, elsewhere = BusinessFactory(), BusinessFactory(timezone="Asia/Tokyo")
+    for place in (business, elsewhere):
+        _busy_day(place, calls=2)
+        _visits_and_callbacks(place, 1)
+    both = Business.objects.filter(pk__in=[business.pk, elsewhere.pk]).values("pk")
+    with django_assert_max_num_queries(14) as small:
+        metrics.dashboard(both)
+    for place in (business, elsewhere, BusinessFactory(timezone="Europe/Paris")):
+        _busy_day(place, calls=20)
+        _visits_and_callbacks(place, 12)
     with django_assert_max_num_queries(len(small.captured_queries)):
-        metrics.dashboard(_only(business))
+        metrics.dashboard(Business.objects.values("pk"))

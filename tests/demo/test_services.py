@@ -6,6 +6,7 @@ from apps.businesses.models import Business, Membership
 from apps.calls.models import Call
 from apps.demo import services as demo_services
 from apps.leads.models import Lead
+from apps.roxy.matching import match_name
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +33,22 @@ def test_seed_creates_a_complete_demo_business_with_a_working_login():
     )
     assert user.is_staff
     assert not user.is_superuser
+
+
+def test_services_are_named_as_the_studio_writes_them_and_roxy_still_finds_them():
+    business = demo_services.seed_demo_business(password="pw").business
+    names = set(business.services.values_list("name", flat=True))
+    assert names == {
+        "Haircut",
+        "Haircut and color",
+        "Blowout",
+        "Balayage",
+        "Bridal styling",
+    }
+    services = list(business.services.all())
+    # What the example VAPI call sends (tests/vapi/payloads).
+    said = match_name("haircut_and_color", services, key=lambda s: s.name)
+    assert said.found.name == "Haircut and color"
 
 
 def test_seeding_twice_changes_nothing():

@@ -96,7 +96,7 @@ def test_staff_book_and_cancel_an_appointment(staff_page, demo, expect, screensh
 
 def _fill_booking_form(page, demo, day: dt.date) -> None:
     page.select_option("#id_business", label=demo.business.name)
-    page.select_option("#id_service", label="haircut")
+    page.select_option("#id_service", label="Haircut")
     page.select_option("#id_provider", label="Maria")
     page.fill("#id_lead", str(demo.dana.pk))
     page.fill("#id_start_at_0", day.isoformat())

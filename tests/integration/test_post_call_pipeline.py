@@ -90,7 +90,7 @@ def test_an_ended_call_is_analysed_and_staff_alerted_by_a_real_worker(
 def free_slot(business) -> Slot:
     tomorrow = business.local_now().date() + dt.timedelta(days=1)
     (slot,) = availability.find_free_slots(
-        business.services.get(name="haircut_and_color"),
+        business.services.get(name="Haircut and color"),
         start_date=tomorrow,
         end_date=tomorrow + dt.timedelta(days=13),
         provider=business.providers.get(name="Maria"),

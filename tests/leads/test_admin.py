@@ -4,8 +4,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.businesses import roles
 from apps.leads.models import CallbackRequest, Lead
 from tests.appointments.factories import AppointmentFactory
+from tests.businesses.factories import MembershipFactory
 from tests.calls.factories import CallFactory
 from tests.leads.factories import CallbackRequestFactory, LeadFactory
 from tests.notifications.factories import NotificationFactory
@@ -168,3 +170,95 @@ def test_rerun_action_queues_each_leads_last_call_only(admin_client):
     older.refresh_from_db()
     latest.refresh_from_db()
     assert (older.analysis_status, latest.analysis_status) == ("completed", "pending")
+
+
+@pytest.fixture
+def front_desk(client):
+    """A front-desk member of a salon, signed in, and the salon."""
+    membership = MembershipFactory(user__first_name="Fran", user__last_name="Desk")
+    client.force_login(membership.user)
+    return client, membership.user, membership.business
+
+
+def _lead_button(client, lead, button):
+    return client.post(reverse(f"admin:leads_lead_{button}", args=[lead.pk]))
+
+
+def test_a_lead_s_page_has_call_back_and_mark_contacted_buttons(front_desk):
+    client, _, salon = front_desk
+    lead = LeadFactory(business=salon, phone="+15125550187")
+
+    page = client.get(reverse("admin:leads_lead_change", args=[lead.pk]))
+
+    html = page.content.decode()
+    assert reverse("admin:leads_lead_call_back", args=[lead.pk]) in html
+    assert reverse("admin:leads_lead_mark_contacted", args=[lead.pk]) in html
+    assert 'href="tel:+15125550187">(512) 555-0187</a>' in html
+
+
+def test_call_back_puts_the_lead_on_the_callback_list_once_with_me_as_owner(
+    front_desk,
+):
+    client, me, salon = front_desk
+    lead = LeadFactory(business=salon)
+
+    first = _lead_button(client, lead, "call_back")
+    _lead_button(client, lead, "call_back")
+
+    assert first["Location"] == reverse("admin:leads_lead_change", args=[lead.pk])
+    callback = CallbackRequest.objects.get()
+    assert (callback.lead, callback.assigned_to) == (lead, me)
+    assert callback.due_at is not None
+
+
+def test_mark_contacted_on_the_page_stamps_the_contact(front_desk):
+    client, _, salon = front_desk
+    lead = LeadFactory(business=salon, status=Lead.Status.NEW)
+
+    _lead_button(client, lead, "mark_contacted")
+
+    lead.refresh_from_db()
+    assert lead.status == Lead.Status.CONTACTED
+    assert lead.last_contacted_at is not None
+
+
+@pytest.mark.parametrize("button", ["call_back", "mark_contacted"])
+def test_another_business_s_lead_has_no_buttons_to_press(front_desk, button):
+    client, _, _ = front_desk
+    theirs = LeadFactory(status=Lead.Status.NEW)
+
+    assert _lead_button(client, theirs, button).status_code == 404
+    theirs.refresh_from_db()
+    assert (theirs.status, theirs.last_contacted_at) == (Lead.Status.NEW, None)
+    assert not CallbackRequest.objects.exists()
+
+
+def test_the_lead_list_dials_and_texts_only_those_who_accept_texts(admin_client):
+    LeadFactory(name="Texts OK", phone="+15125550187")
+    LeadFactory(name="No texts", phone="+15125550188", has_sms_consent=False)
+
+    page = _changelist(admin_client).content.decode()
+
+    assert 'href="tel:+15125550187"' in page and 'href="sms:+15125550187"' in page
+    assert 'href="tel:+15125550188"' in page and "sms:+15125550188" not in page
+
+
+@pytest.mark.parametrize(
+    ("button", "label"),
+    [
+        ("mark_contacted", "leads.lead"),
+        ("call_back", "leads.lead"),
+        ("call_back", "leads.callbackrequest"),
+    ],
+)
+def test_the_buttons_need_a_role_that_may_change_what_they_change(
+    front_desk, monkeypatch, button, label
+):
+    client, _, salon = front_desk
+    monkeypatch.setitem(roles.FRONT_DESK_GRANTS, label, frozenset({roles.VIEW}))
+    lead = LeadFactory(business=salon, status=Lead.Status.NEW)
+
+    assert _lead_button(client, lead, button).status_code == 403
+    lead.refresh_from_db()
+    assert (lead.status, lead.last_contacted_at) == (Lead.Status.NEW, None)
+    assert not CallbackRequest.objects.exists()

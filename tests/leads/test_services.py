@@ -9,7 +9,7 @@ from apps.leads.models import CallbackRequest, Lead
 from apps.notifications.models import Notification
 from tests.businesses.factories import BusinessFactory
 from tests.calls.factories import CallFactory
-from tests.leads.factories import CallbackRequestFactory, LeadFactory
+from tests.leads.factories import LeadFactory
 
 CALLER = "+15125550187"
 # 8 PM on March 14 in Austin, already March 15 in UTC.
@@ -256,22 +256,31 @@ def test_record_callback_request_refuses_a_bad_number(business):
         )
 
 
-def test_resolve_callback_request_is_idempotent(business):
-    callback = CallbackRequestFactory(business=business)
+def test_record_callback_request_is_due_by_its_urgency(business):
+    urgent = lead_services.record_callback_request(
+        business, callback_number=CALLER, message="Leak!", urgency="urgent"
+    )
 
-    assert lead_services.resolve_callback_request(callback) is True
-    assert lead_services.resolve_callback_request(callback) is False
-
-    callback.refresh_from_db()
-    assert callback.status == CallbackRequest.Status.DONE
-    assert callback.resolved_at == EVENING
+    assert urgent.due_at == EVENING + dt.timedelta(hours=1)
 
 
-def test_open_callback_requests(business):
-    open_one = CallbackRequestFactory(business=business)
-    CallbackRequestFactory(business=business, status=CallbackRequest.Status.DONE)
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (Lead.Status.NEW, Lead.Status.CONTACTED),
+        (Lead.Status.LOST, Lead.Status.CONTACTED),
+        (Lead.Status.BOOKED, Lead.Status.BOOKED),
+    ],
+)
+def test_mark_lead_contacted_stamps_the_contact_and_never_moves_back(
+    business, before, after
+):
+    lead = LeadFactory(business=business, status=before)
 
-    assert list(CallbackRequest.objects.open()) == [open_one]
+    lead = lead_services.mark_lead_contacted(lead)
+
+    lead.refresh_from_db()
+    assert (lead.status, lead.last_contacted_at) == (after, EVENING)
 
 
 def test_move_leads_changes_only_those_not_already_there_and_stamps_contact():

@@ -13,7 +13,7 @@ def test_business_page_previews_the_assistant_callers_get_now(admin_client):
     ).content.decode()
     assert "Thanks for calling Maison Belle Hair Studio" in page
     assert "check_availability" in page
-    assert "haircut_and_color" in page  # services are in the prompt
+    assert "Haircut and color" in page  # services are in the prompt
     assert "The whole assistant as VAPI receives it" in page
 
 

@@ -25,7 +25,12 @@ def test_normalize_name(text, expected):
         ("haircut", "Haircut"),
         ("HAIRCUTS", "Haircut"),
         ("haircut_and_color", "Haircut and color"),
+        ("Haircut_And_Color", "Haircut and color"),
+        ("HAIRCUT AND COLOR", "Haircut and color"),
+        ("haircut and colour", "Haircut and color"),
+        ("hair cut & colour", "Haircut and color"),
         ("color and haircut", "Haircut and color"),
+        ("colour correction", "Color correction"),
         ("blow out", "Blowout"),
         ("mens cut", "Men's cut"),
         ("correction", "Color correction"),
@@ -58,3 +63,22 @@ def test_key_reads_names_from_objects():
     maria, jess = Person("Maria Lopez"), Person("Jess")
 
     assert match_name("maria", [maria, jess], key=lambda p: p.name).found is maria
+
+
+def test_an_exact_spelling_wins_over_a_near_one():
+    match = match_name("colour", ["Color", "Colour"])
+
+    assert match.found == "Colour"
+
+
+def test_names_a_model_sends_as_identifiers_find_the_names_people_wrote():
+    menu = ["Haircut", "Haircut and color", "Blowout", "Balayage", "Bridal styling"]
+
+    for said, expected in [
+        ("haircut", "Haircut"),
+        ("haircut_and_color", "Haircut and color"),
+        ("blowout", "Blowout"),
+        ("balayage", "Balayage"),
+        ("bridal", "Bridal styling"),
+    ]:
+        assert match_name(said, menu).found == expected, said

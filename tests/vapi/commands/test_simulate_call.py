@@ -50,13 +50,13 @@ def test_booking_books_an_offered_slot_linked_to_the_call_and_lead(demo):
     appointment = Appointment.objects.get(source_call=call)
     assert appointment.business == demo
     assert appointment.lead == call.lead
-    assert appointment.service.name == "blowout"  # the shortest, then by name
+    assert appointment.service.name == "Blowout"  # the shortest, then by name
     assert appointment.start_at > OPEN_HOURS
     assert call.lead.phone == CALLER
     assert call.lead.name == "Ava Brooks"
     assert call.lead.status == Lead.Status.BOOKED
     assert ToolInvocation.objects.filter(call=call).count() == 2
-    assert f"Appointment {appointment.pk}: blowout with" in output
+    assert f"Appointment {appointment.pk}: Blowout with" in output
     assert output.strip().endswith("all answered as expected.")
 
 
@@ -90,7 +90,7 @@ def test_booking_a_named_service(demo):
     simulate("--scenario", "booking", "--service", "haircut_and_color")
 
     appointment = Appointment.objects.get(source_call=the_call())
-    assert appointment.service.name == "haircut_and_color"
+    assert appointment.service.name == "Haircut and color"
 
 
 def test_lead_captures_the_enquiry_without_booking(demo):
