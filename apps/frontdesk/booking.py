@@ -143,7 +143,11 @@ def book_for_customer(
     business = service.business
     if isinstance(customer, NewCustomer):
         lead = lead_services.record_booking_lead(
-            business, phone=customer.phone, name=customer.name, email=customer.email
+            business,
+            phone=customer.phone,
+            name=customer.name,
+            email=customer.email,
+            source=Lead.Source.MANUAL,
         )
     else:
         lead = customer

@@ -80,9 +80,15 @@ def capture_lead(
 
 @transaction.atomic
 def record_booking_lead(
-    business, *, phone: str, name: str = "", email: str = ""
+    business,
+    *,
+    phone: str,
+    name: str = "",
+    email: str = "",
+    source: str = Lead.Source.INBOUND_CALL,
 ) -> Lead | None:
-    """The lead for someone who just booked, merged and moved to booked; None without a phone."""
+    """The lead for someone who just booked, merged and moved to booked; None without
+    a phone. `source` is where a new lead came from (Roxy's call, or the front desk)."""
     if not _e164_or_blank(phone):
         return None
 
@@ -91,7 +97,7 @@ def record_booking_lead(
         _append_note(lead, "; ".join(notes), business=business)
         _raise_status(lead, Lead.Status.BOOKED)
 
-    return _upsert_lead(business, phone=phone, email="", merge=merge)
+    return _upsert_lead(business, phone=phone, email="", merge=merge, source=source)
 
 
 @transaction.atomic
@@ -189,7 +195,12 @@ def record_call_analysis(
 
 
 def _upsert_lead(
-    business, *, phone: str, email: str, merge: Callable[[Lead], object]
+    business,
+    *,
+    phone: str,
+    email: str,
+    merge: Callable[[Lead], object],
+    source: str = Lead.Source.INBOUND_CALL,
 ) -> Lead:
     """The caller's lead (by phone, else by email; new if neither matches) with
     `merge` applied, saved. Must run inside a transaction.
@@ -199,7 +210,7 @@ def _upsert_lead(
     number's lead first, the unique (business, phone) constraint refuses ours and
     `merge` is applied to theirs instead.
     """
-    lead = _locked_lead(business, phone=phone, email=email)
+    lead = _locked_lead(business, phone=phone, email=email, source=source)
     merge(lead)
     if lead.pk is not None or not lead.phone:
         lead.save()
@@ -221,7 +232,7 @@ def _upsert_lead(
     return lead
 
 
-def _locked_lead(business, *, phone: str, email: str) -> Lead:
+def _locked_lead(business, *, phone: str, email: str, source: str) -> Lead:
     """The lead to merge into, row-locked; a new unsaved one when nothing matches
     (with the phone number, when it is one, which then wins over the email)."""
     e164 = _e164_or_blank(phone)
@@ -231,9 +242,7 @@ def _locked_lead(business, *, phone: str, email: str) -> Lead:
             .filter(business=business, phone=e164)
             .first()
         )
-        return found or Lead(
-            business=business, phone=e164, source=Lead.Source.INBOUND_CALL
-        )
+        return found or Lead(business=business, phone=e164, source=source)
     if email.strip():
         found = (
             Lead.objects.for_business(business)
@@ -243,7 +252,7 @@ def _locked_lead(business, *, phone: str, email: str) -> Lead:
         )
         if found is not None:
             return Lead.objects.select_for_update().get(pk=found.pk)
-    return Lead(business=business, source=Lead.Source.INBOUND_CALL)
+    return Lead(business=business, source=source)
 
 
 def _e164_or_blank(phone: str) -> str:

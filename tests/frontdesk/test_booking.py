@@ -173,10 +173,11 @@ def test_a_walk_in_is_booked_for_a_new_customer_created_on_the_spot(desk, salon)
     )
 
     sam = Lead.objects.get(phone="+15125550199")
-    assert (sam.business, sam.name, sam.email) == (
+    assert (sam.business, sam.name, sam.email, sam.source) == (
         salon.business,
         "Sam Rivera",
         "sam@example.com",
+        Lead.Source.MANUAL,
     )
     assert Appointment.objects.get().lead == sam
     assert Notification.objects.filter(lead=sam, kind="booking_confirmation").exists()
