@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
 from django.http import Http404
-from django.urls import path
+from django.urls import path, reverse
 
 from apps.businesses import switcher
 from apps.businesses.tenancy import access_for
@@ -25,9 +25,14 @@ class VoiceHiveAdminSite(admin.AdminSite):
         return super().index(request, extra_context)
 
     def each_context(self, request):
-        # The header's business switcher, for staff of several businesses.
+        # The header's business switcher, for staff of several businesses, and the
+        # front desk's pages, for those whose role reaches them somewhere.
         context = super().each_context(request)
-        return {**context, "business_switcher": switcher.menu(request)}
+        return {
+            **context,
+            "business_switcher": switcher.menu(request),
+            "front_desk_links": _front_desk_links(request),
+        }
 
     def get_urls(self):
         # Django's "view on site" shortcut looks any row up by id, so whether a 404
@@ -51,3 +56,15 @@ class VoiceHiveAdminSite(admin.AdminSite):
             ):
                 raise Http404("No such object.")
         return shortcut(request, content_type_id, object_id)
+
+
+def _front_desk_links(request) -> list[tuple[str, str]]:
+    if not request.user.is_active or not request.user.is_staff:
+        return []
+    access = access_for(request.user)
+    links = []
+    if access.may_anywhere("appointments.appointment", "view"):
+        links.append(("Calendar", reverse("frontdesk:calendar")))
+    if access.may_anywhere("appointments.appointment", "add"):
+        links.append(("Book", reverse("frontdesk:book")))
+    return links

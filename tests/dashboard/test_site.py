@@ -28,3 +28,30 @@ def test_a_staff_member_sees_only_their_business_on_the_dashboard(client):
     page = client.get(reverse("admin:index")).content.decode()
     assert "+15125550101" in page
     assert "+15125550999" not in page
+
+
+@pytest.mark.parametrize(
+    ("role", "links"),
+    [
+        (Membership.Role.FRONT_DESK, ["Calendar", "Book"]),
+        (Membership.Role.MANAGER, ["Calendar", "Book"]),
+    ],
+)
+def test_the_header_links_the_front_desk_pages_a_role_reaches(client, role, links):
+    member = MembershipFactory(role=role)
+    client.force_login(member.user)
+
+    page = client.get(reverse("admin:index")).content.decode()
+
+    shown = [label for label in ("Calendar", "Book") if f">{label}</a>" in page]
+    assert shown == links
+    assert f'href="{reverse("frontdesk:calendar")}"' in page
+
+
+def test_a_user_with_no_role_gets_no_front_desk_links(client, django_user_model):
+    user = django_user_model.objects.create_user("nobody", is_staff=True)
+    client.force_login(user)
+
+    page = client.get(reverse("admin:index")).content.decode()
+
+    assert reverse("frontdesk:calendar") not in page
