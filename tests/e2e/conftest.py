@@ -139,3 +139,45 @@ def expect(browser):
 
     expect.set_options(timeout=TIMEOUT_MS)
     return expect
+
+
+# Runs before any of the page's own scripts, whatever the policy (Playwright
+# injects it), and reports each Content-Security-Policy violation to the test.
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportViolation(
+    `${event.violatedDirective} blocked ${event.blockedURI || "inline"}` +
+    ` at ${event.sourceFile}:${event.lineNumber}`
+  );
+});
+"""
+
+
+@pytest.fixture
+def refused(page) -> list[str]:
+    """What the browser refused, or complained about, on the page so far: policy
+    violations, console messages, script errors and failed requests."""
+    seen: list[str] = []
+
+    def failed(response) -> None:
+        if response.status >= 400 and not _favicon(response.url):
+            seen.append(f"HTTP {response.status}: {response.url}")
+
+    def console(message) -> None:
+        if not _favicon(message.location.get("url", "")):
+            seen.append(f"console: {message.text} ({message.location.get('url')})")
+
+    def report(text: str) -> None:
+        seen.append(text)
+
+    page.context.expose_function("reportViolation", report)
+    page.context.add_init_script(REPORT_VIOLATIONS)
+    page.on("console", console)
+    page.on("pageerror", lambda error: seen.append(f"error: {error}"))
+    page.on("response", failed)
+    return seen
+
+
+def _favicon(url: str) -> bool:
+    # The site has no favicon; Chromium asks for one anyway and logs the 404.
+    return url.endswith("/favicon.ico")

@@ -14,38 +14,8 @@ from apps.leads.models import Lead
 from tests.businesses.factories import MembershipFactory
 from tests.core.factories import UserFactory
 from tests.e2e.conftest import PASSWORD
-from tests.e2e.test_csp import REPORT_VIOLATIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def refused(page) -> list[str]:
-    """What the browser refused or complained about on the page so far."""
-    seen: list[str] = []
-
-    def report(text: str) -> None:
-        seen.append(text)
-
-    def failed(response) -> None:
-        if response.status >= 400 and not _favicon(response.url):
-            seen.append(f"HTTP {response.status}: {response.url}")
-
-    def console(message) -> None:
-        if not _favicon(message.location.get("url", "")):
-            seen.append(f"console: {message.text}")
-
-    page.context.expose_function("reportViolation", report)
-    page.context.add_init_script(REPORT_VIOLATIONS)
-    page.on("console", console)
-    page.on("pageerror", lambda error: seen.append(f"error: {error}"))
-    page.on("response", failed)
-    return seen
-
-
-def _favicon(url: str) -> bool:
-    # The site has no favicon; Chromium asks for one anyway and logs the 404.
-    return url.endswith("/favicon.ico")
 
 
 @pytest.fixture

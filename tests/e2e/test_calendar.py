@@ -9,43 +9,6 @@ from apps.appointments.models import Appointment, Provider
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# Runs before the page's own scripts and reports each policy violation to the test.
-REPORT_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.reportViolation(`${event.violatedDirective} blocked ${event.blockedURI || "inline"}`);
-});
-"""
-
-
-@pytest.fixture
-def refused(page) -> list[str]:
-    """What the browser refused or complained about on the page so far."""
-    seen: list[str] = []
-
-    def report(text: str) -> None:
-        seen.append(text)
-
-    def failed(response) -> None:
-        if response.status >= 400 and not _favicon(response.url):
-            seen.append(f"HTTP {response.status}: {response.url}")
-
-    page.context.expose_function("reportViolation", report)
-    page.context.add_init_script(REPORT_VIOLATIONS)
-    page.on("console", lambda message: _console(message, seen))
-    page.on("pageerror", lambda error: seen.append(f"error: {error}"))
-    page.on("response", failed)
-    return seen
-
-
-def _favicon(url: str) -> bool:
-    # The site has no favicon; Chromium asks for one anyway and logs the 404.
-    return url.endswith("/favicon.ico")
-
-
-def _console(message, seen: list[str]) -> None:
-    if not _favicon(message.location.get("url", "")):
-        seen.append(f"console: {message.text}")
-
 
 @pytest.fixture
 def dana(demo) -> Appointment:

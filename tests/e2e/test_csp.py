@@ -9,43 +9,6 @@ from tests.e2e.conftest import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 RECORDING = "https://storage.vapi.ai/browser-test-call-mono.wav"
-# Runs before any of the page's own scripts, whatever the policy (Playwright
-# injects it), and reports each violation back to the test.
-REPORT_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.reportViolation(
-    `${event.violatedDirective} blocked ${event.blockedURI || "inline"}` +
-    ` at ${event.sourceFile}:${event.lineNumber}`
-  );
-});
-"""
-
-
-@pytest.fixture
-def refused(page) -> list[str]:
-    """What the browser refused, or complained about, on the page so far."""
-    seen: list[str] = []
-
-    def report(text: str) -> None:
-        seen.append(text)
-
-    page.context.expose_function("reportViolation", report)
-    page.context.add_init_script(REPORT_VIOLATIONS)
-    page.on("console", lambda message: _console(message, seen))
-    page.on("pageerror", lambda error: seen.append(f"error: {error}"))
-    page.on("response", lambda response: _failed(response, seen))
-    return seen
-
-
-def _console(message, seen: list[str]) -> None:
-    # The site has no favicon; Chromium asks for one anyway and logs the 404.
-    if not message.location.get("url", "").endswith("/favicon.ico"):
-        seen.append(f"console: {message.text} ({message.location.get('url')})")
-
-
-def _failed(response, seen: list[str]) -> None:
-    if response.status >= 400:
-        seen.append(f"HTTP {response.status}: {response.url}")
 
 
 @pytest.fixture
