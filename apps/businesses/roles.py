@@ -12,6 +12,10 @@ Role = Membership.Role
 
 VIEW, ADD, CHANGE, DELETE = "view", "add", "change", "delete"
 EVERYTHING = frozenset({VIEW, ADD, CHANGE, DELETE})
+# Pages that show figures across models, granted like a model. The reports show what
+# Roxy cost and what she booked, the business's money, so only managers read them.
+REPORTS = "dashboard.reports"
+PAGES = frozenset({REPORTS})
 
 # app_label.model -> what a front-desk member may do to it at their business.
 FRONT_DESK_GRANTS = {
@@ -39,6 +43,7 @@ MANAGER_GRANTS = {
     "businesses.openinghours": EVERYTHING,
     "businesses.closure": EVERYTHING,
     "businesses.vapiphonenumber": frozenset({VIEW}),
+    REPORTS: frozenset({VIEW}),
     "businesses.membership": EVERYTHING,
     "calls.webhookevent": frozenset({VIEW, CHANGE}),
 }

@@ -8,7 +8,7 @@ from django.urls import path, reverse
 
 from apps.businesses import switcher
 from apps.businesses.tenancy import access_for
-from apps.dashboard import metrics
+from apps.dashboard import metrics, reports, views
 
 
 class VoiceHiveAdminSite(admin.AdminSite):
@@ -43,7 +43,8 @@ class VoiceHiveAdminSite(admin.AdminSite):
             self.admin_view(self.view_on_site),
             name="view_on_site",
         )
-        return [scoped, *super().get_urls()]
+        report = path("reports/", self.admin_view(views.reports), name="reports")
+        return [scoped, report, *super().get_urls()]
 
     def view_on_site(self, request, content_type_id, object_id):
         if not access_for(request.user).is_operator:
@@ -67,4 +68,6 @@ def _front_desk_links(request) -> list[tuple[str, str]]:
         links.append(("Calendar", reverse("frontdesk:calendar")))
     if access.may_anywhere("appointments.appointment", "add"):
         links.append(("Book", reverse("frontdesk:book")))
+    if reports.may_view_reports(request.user):
+        links.append(("Reports", reverse("admin:reports")))
     return links

@@ -34,7 +34,7 @@ def test_a_staff_member_sees_only_their_business_on_the_dashboard(client):
     ("role", "links"),
     [
         (Membership.Role.FRONT_DESK, ["Calendar", "Book"]),
-        (Membership.Role.MANAGER, ["Calendar", "Book"]),
+        (Membership.Role.MANAGER, ["Calendar", "Book", "Reports"]),
     ],
 )
 def test_the_header_links_the_front_desk_pages_a_role_reaches(client, role, links):
@@ -43,7 +43,9 @@ def test_the_header_links_the_front_desk_pages_a_role_reaches(client, role, link
 
     page = client.get(reverse("admin:index")).content.decode()
 
-    shown = [label for label in ("Calendar", "Book") if f">{label}</a>" in page]
+    shown = [
+        label for label in ("Calendar", "Book", "Reports") if f">{label}</a>" in page
+    ]
     assert shown == links
     assert f'href="{reverse("frontdesk:calendar")}"' in page
 
