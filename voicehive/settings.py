@@ -173,14 +173,14 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # Pages run and style only with files from this site: no inline script or style
 # (templates/admin keeps its CSS in apps/dashboard/static), so markup slipped into
-# a page runs nothing. Call recordings play from VAPI's storage, over https only.
+# a page runs nothing. Call recordings stream through VoiceHive (apps/calls/recordings.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
-        "media-src": [SELF, "https:"],
+        "media-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],

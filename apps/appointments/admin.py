@@ -14,6 +14,7 @@ from apps.appointments.models import (
     TimeOff,
 )
 from apps.businesses.tenant_admin import TenantScopedAdmin, TenantTabularInline
+from apps.core.phones import phone_link
 
 
 @admin.register(Service)
@@ -154,7 +155,15 @@ class AppointmentForm(forms.ModelForm):
 @admin.register(Appointment)
 class AppointmentAdmin(TenantScopedAdmin):
     form = AppointmentForm
-    list_display = ("start_at", "end_at", "service", "provider", "lead", "status")
+    list_display = (
+        "start_at",
+        "end_at",
+        "service",
+        "provider",
+        "lead",
+        "lead_phone",
+        "status",
+    )
     list_filter = (WhenFilter, "status", "provider", "service", "business")
     list_select_related = ("business", "service", "provider", "lead")
     search_fields = ("lead__name", "lead__phone", "notes")
@@ -163,6 +172,7 @@ class AppointmentAdmin(TenantScopedAdmin):
     raw_id_fields = ("lead",)
     readonly_fields = (
         "status",
+        "lead_phone",
         "end_at",
         "blocked_until",
         "source_call",
@@ -176,6 +186,15 @@ class AppointmentAdmin(TenantScopedAdmin):
         "mark_no_shows",
         "send_reminders_now",
     )
+
+    @admin.display(description="Phone", ordering="lead__phone")
+    def lead_phone(self, appointment):
+        lead = appointment.lead
+        if lead is None:
+            return "—"
+        return phone_link(
+            lead.phone, appointment.business, texting=lead.has_sms_consent
+        )
 
     def save_model(self, request, obj, form, change):
         # New bookings and moves go through the booking services, the one path that

@@ -1,9 +1,15 @@
 """Calls as VAPI reports them, their raw webhook events, and the tools Roxy ran."""
 
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from apps.core.models import TimeStampedModel
+from apps.core.phones import format_phone
 
 # What a purged raw payload, answer or tool argument becomes (retention, erasure,
 # and a message arriving for a call already purged).
@@ -152,7 +158,33 @@ class Call(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Call {self.vapi_call_id} from {self.caller_number or 'unknown'}"
+        moment = self.local_start()
+        if moment is None:
+            return self.caller_label
+        return f"{self.caller_label} · {date_format(moment, 'DATETIME_FORMAT')}"
+
+    @property
+    def caller_label(self) -> str:
+        """Who called, as staff know them: the lead's name, else the number."""
+        if self.lead_id and self.lead.name:
+            return self.lead.name
+        if self.caller_number:
+            return format_phone(self.caller_number)
+        return "Unknown caller"
+
+    def local_start(self) -> dt.datetime | None:
+        """When the call began, in its business's zone (a call VAPI never started
+        reads its creation time)."""
+        moment = self.started_at or self.created_at
+        if moment is None:
+            return None
+        zone = self.business.tzinfo if self.business_id else None
+        return timezone.localtime(moment, zone)
+
+    def cost_lines(self) -> list["CostLine"]:
+        """VAPI's cost breakdown as staff read it: one line per component, then the
+        total; empty when VAPI reported none."""
+        return cost_lines(self.cost_breakdown, total=self.cost)
 
     def mark_deleted_at_vapi(self) -> None:
         """Record that VAPI no longer holds the call. Idempotent: the first stamp stays."""
@@ -247,3 +279,96 @@ class ToolInvocation(models.Model):
     @property
     def succeeded(self) -> bool:
         return not self.error
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One part of what a call cost: what it is, how much of it was used, in USD."""
+
+    label: str
+    usage: str
+    amount: Decimal | None
+
+
+# VAPI's costBreakdown keys, as staff read them, with the type of the `costs` item
+# that says how much was used (minutes, tokens, characters) and from whom.
+COST_COMPONENTS = (
+    ("transport", "Phone line", "transport"),
+    ("stt", "Speech to text", "transcriber"),
+    ("llm", "Language model", "model"),
+    ("tts", "Text to speech", "voice"),
+    ("vapi", "VAPI platform", "vapi"),
+    ("chat", "Chat", "chat"),
+)
+# VAPI's own post-call analysis is in the total but not in the components above.
+ANALYSIS_PARTS = {
+    "summary": "summary",
+    "structuredData": "structured data",
+    "successEvaluation": "success evaluation",
+    "structuredOutput": "structured outputs",
+}
+
+
+def cost_lines(breakdown: dict, *, total: Decimal | None = None) -> list[CostLine]:
+    """`Call.cost_breakdown` (VAPI's costBreakdown plus its `costs` list) as lines."""
+    if not isinstance(breakdown, dict) or not breakdown:
+        return []
+    items: dict[str, dict] = {}
+    for item in breakdown.get("costs") or []:
+        if isinstance(item, dict):
+            items.setdefault(item.get("type"), item)
+    lines = [
+        CostLine(label, _usage(kind, items.get(kind, {}), breakdown), _usd(amount))
+        for key, label, kind in COST_COMPONENTS
+        if (amount := breakdown.get(key)) is not None or kind in items
+    ]
+    analysis = breakdown.get("analysisCostBreakdown")
+    if isinstance(analysis, dict):
+        parts = [name for key, name in ANALYSIS_PARTS.items() if key in analysis]
+        spent = [_usd(analysis[key]) for key in ANALYSIS_PARTS if key in analysis]
+        if parts:
+            amount = sum((cost or Decimal(0) for cost in spent), Decimal(0))
+            lines.append(CostLine("VAPI's analysis", ", ".join(parts), amount))
+    lines.append(CostLine("Total", "", _usd(breakdown.get("total", total))))
+    return lines
+
+
+def _usage(kind: str, item: dict, breakdown: dict) -> str:
+    if kind == "model":
+        prompt = item.get("promptTokens", breakdown.get("llmPromptTokens"))
+        completion = item.get("completionTokens", breakdown.get("llmCompletionTokens"))
+        used = (
+            f"{_count(prompt)} prompt + {_count(completion)} completion tokens"
+            if prompt is not None or completion is not None
+            else ""
+        )
+    elif kind == "voice":
+        characters = item.get("characters", breakdown.get("ttsCharacters"))
+        used = f"{_count(characters)} characters" if characters is not None else ""
+    else:
+        minutes = item.get("minutes")
+        used = f"{minutes:.2f} min" if isinstance(minutes, int | float) else ""
+    return " · ".join(part for part in (used, _provider(kind, item)) if part)
+
+
+def _provider(kind: str, item: dict) -> str:
+    if kind == "transport":
+        return str(item.get("provider") or "")
+    vendor = item.get(kind)
+    if not isinstance(vendor, dict):
+        return ""
+    names = (vendor.get("provider"), vendor.get("voiceId") or vendor.get("model"))
+    return " ".join(str(name) for name in names if name)
+
+
+def _count(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else "?"
+
+
+def _usd(value) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None

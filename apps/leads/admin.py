@@ -69,6 +69,10 @@ class CallInline(ReadOnlyInline):
     readonly_fields = fields
     ordering = ("-created_at",)
 
+    def get_queryset(self, request):
+        # Each row is labelled with the call's title: its lead's name and zone.
+        return super().get_queryset(request).select_related("lead", "business")
+
 
 class AppointmentInline(ReadOnlyInline):
     model = Appointment
@@ -82,6 +86,10 @@ class NotificationInline(ReadOnlyInline):
     fields = ("created_at", "kind", "channel", "recipient", "status")
     readonly_fields = fields
     ordering = ("-created_at",)
+
+    def get_queryset(self, request):
+        # Each row is labelled with the call's title: its lead's name and zone.
+        return super().get_queryset(request).select_related("lead", "business")
 
 
 class CallbackRequestInline(ReadOnlyInline):

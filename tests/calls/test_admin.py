@@ -1,14 +1,23 @@
 import datetime as dt
+import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.text import Truncator
 
+from apps.businesses import services as business_services
+from apps.businesses.models import Membership
+from apps.calls.admin import SUMMARY_CHARS
 from apps.calls.models import Call
 from tests.calls.factories import (
     CallFactory,
     ToolInvocationFactory,
     WebhookEventFactory,
 )
+from tests.core.factories import UserFactory
 from tests.leads.factories import LeadFactory
 from tests.vapi.payloads import load_payload
 
@@ -93,7 +102,7 @@ def test_a_purged_call_says_when_and_why_its_conversation_is_gone(
         reverse("admin:calls_call_change", args=[reported_call.pk])
     ).content.decode()
     assert (
-        "Purged on March 11, 2025 under the business&#x27;s retention policy." in page
+        "Purged on Tue 11 Mar 2025 under the business&#x27;s retention policy." in page
     )
     assert "<audio" not in page
     assert "No transcript was recorded" not in page
@@ -105,7 +114,7 @@ def test_an_erased_call_says_the_caller_asked(admin_client, reported_call):
     page = admin_client.get(
         reverse("admin:calls_call_change", args=[reported_call.pk])
     ).content.decode()
-    assert "Erased on March 11, 2025 at the caller&#x27;s request." in page
+    assert "Erased on Tue 11 Mar 2025 at the caller&#x27;s request." in page
     assert "retention policy" not in page
 
 
@@ -122,7 +131,7 @@ def test_an_erased_call_says_when_vapi_deleted_its_copy(admin_client, reported_c
 
     page = _call_page(admin_client, reported_call)
 
-    assert "Deleted at VAPI on March 12, 2025." in page
+    assert "Deleted at VAPI on Wed 12 Mar 2025." in page
     assert "Waiting to be deleted at VAPI" not in page
 
 
@@ -209,3 +218,114 @@ def test_rerun_analysis_action_queues_the_selected_calls(admin_client, mocker):
     call.refresh_from_db()
     assert call.analysis_status == Call.AnalysisStatus.PENDING
     assert enqueue.call_count <= 1  # rung on commit; the test transaction never commits
+
+
+def _breakdown() -> dict:
+    report = load_payload("11-end-of-call-report")["message"]
+    return {**report["call"]["costBreakdown"], "costs": report["costs"]}
+
+
+def _list_page(admin_client, **params) -> str:
+    response = admin_client.get(reverse("admin:calls_call_changelist"), params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_call_list_reads_who_when_what_how_long_and_how_it_went(
+    client, reported_call
+):
+    manager = UserFactory(is_staff=False)
+    business_services.add_member(
+        reported_call.business, user=manager, role=Membership.Role.MANAGER
+    )
+    client.force_login(manager)
+
+    page = _list_page(client)
+
+    headers = re.findall(r'<th scope="col" class="[^"]*column-(\w+)', page)
+    assert headers == ["when", "caller", "short_summary", "length", "outcome", "usd"]
+    assert "1:34" in page  # 94 seconds
+    assert "book · positive" in page
+    lead_url = reverse("admin:leads_lead_change", args=[reported_call.lead_id])
+    assert f'<a href="{lead_url}">Dana Whitfield</a>' in page
+
+
+def test_the_call_list_shows_a_short_summary_and_the_whole_on_hover(admin_client):
+    summary = "Dana booked a cut and colour for Saturday at 2:30 PM with Maria. " * 3
+    CallFactory(summary=summary)
+
+    page = _list_page(admin_client)
+
+    shown = Truncator(summary).chars(SUMMARY_CHARS)
+    assert f'<span class="vh-summary" title="{summary}">{shown}</span>' in page
+
+
+def test_the_call_list_falls_back_to_vapis_summary_then_says_why_it_has_none(
+    admin_client,
+):
+    CallFactory(vapi_summary="The caller asked about parking.")
+    CallFactory(analysis_status=Call.AnalysisStatus.PENDING)
+
+    page = _list_page(admin_client)
+
+    assert "The caller asked about parking." in page
+    assert "Pending" in page
+
+
+def test_the_call_list_filters_by_intent_from_the_vocabulary(admin_client):
+    booking = CallFactory(intent="book")
+    CallFactory(intent="question")
+
+    response = admin_client.get(
+        reverse("admin:calls_call_changelist"), {"intent__exact": "book"}
+    )
+
+    assert list(response.context["cl"].result_list) == [booking]
+
+
+@pytest.mark.parametrize("name", ["call", "toolinvocation"])
+def test_the_lists_cost_the_same_queries_for_one_call_or_many(admin_client, name):
+    url = reverse(f"admin:calls_{name}_changelist")
+    ToolInvocationFactory(call__lead=LeadFactory(name="Dana Whitfield"))
+    admin_client.get(url)  # the first page of a session reads more
+    with CaptureQueriesContext(connection) as one:
+        admin_client.get(url)
+    for _ in range(5):
+        ToolInvocationFactory(call__lead=LeadFactory(name="Ada Lovelace"))
+    with CaptureQueriesContext(connection) as many:
+        response = admin_client.get(url)
+
+    assert len(response.context["cl"].result_list) == 6
+    assert len(many) == len(one)
+
+
+def test_the_call_page_is_titled_by_the_caller_and_the_time(
+    admin_client, reported_call
+):
+    page = _call_page(admin_client, reported_call)
+
+    title = escape(str(reported_call))
+    assert title.startswith("Dana Whitfield · ")
+    assert f"<h1>{title}</h1>" in page
+    assert f"<title>{title} | " in page
+    assert reported_call.vapi_call_id not in page.split("<main", 1)[0]
+
+
+def test_the_call_page_shows_the_cost_as_a_readable_table(admin_client, reported_call):
+    Call.objects.filter(pk=reported_call.pk).update(cost_breakdown=_breakdown())
+
+    page = _call_page(admin_client, reported_call)
+
+    assert '<table class="vh-costs">' in page
+    assert "<th>Language model</th>" in page
+    assert "21,874 prompt + 386 completion tokens · openai gpt-4o" in page
+    assert "$0.0586" in page
+    assert "<th>Total</th>" in page
+    assert "$0.1992" in page
+    assert "&quot;llmPromptTokens&quot;" not in page  # no raw JSON
+
+
+def test_a_call_vapi_reported_no_cost_for_says_so(admin_client, reported_call):
+    assert "VAPI reported no cost for this call." in _call_page(
+        admin_client, reported_call
+    )

@@ -1,13 +1,16 @@
 """What the calls migrations do to the database and to rows already in it."""
 
 import datetime as dt
+import importlib
 
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from apps.calls import search
 from apps.calls.models import Call, WebhookEvent
+from apps.leads.models import Lead
 from tests.businesses.factories import BusinessFactory
 from tests.calls.factories import CallFactory
 
@@ -118,3 +121,67 @@ def test_calls_tagged_sales_lead_read_lead_like_roxys_analysis(
 
     assert Call.objects.get(pk=old.pk).intent == "lead"
     assert Call.objects.get(pk=other.pk).intent == "book"
+
+
+@pytest.fixture
+def before_search_was_indexed(transactional_db):
+    _migrate(("calls", "0006_rename_sales_lead_intent"))
+    yield
+    _migrate(*MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+def _search_document(call) -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_document::text FROM calls_call WHERE id = %s", [call.pk]
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+def test_calls_from_before_search_are_filled_in_batch_by_batch(
+    before_search_was_indexed, monkeypatch
+):
+    migration = importlib.import_module("apps.calls.migrations.0007_call_search")
+    monkeypatch.setattr(migration, "BATCH", 2)  # several batches for a few calls
+    said = [
+        _old_call(None, transcript=f"User: A balayage, please. {n}") for n in range(5)
+    ]
+    silent = _old_call(None, transcript="", summary="")
+
+    _migrate(("calls", "0007_call_search"))
+
+    assert all("'balayag'" in _search_document(call) for call in said)
+    assert _search_document(silent) == ""
+    found = search.search_calls(
+        Call.objects.all(), "balayage", leads=Lead.objects.none()
+    )
+    assert sorted(c.pk for c in found) == sorted(c.pk for c in said)
+
+
+@pytest.mark.postgres
+def test_undoing_the_search_migration_leaves_no_column_trigger_or_index(
+    before_search_was_indexed,
+):
+    _migrate(("calls", "0007_call_search"))
+    _migrate(("calls", "0006_rename_sales_lead_intent"))
+
+    with connection.cursor() as cursor:
+        columns = [
+            c.name
+            for c in connection.introspection.get_table_description(
+                cursor, "calls_call"
+            )
+        ]
+        cursor.execute(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'calls_call'::regclass "
+            "AND tgname LIKE 'calls_call_search%%'"
+        )
+        (triggers,) = cursor.fetchone()
+        indexes = connection.introspection.get_constraints(cursor, "calls_call")
+    assert "search_document" not in columns
+    assert triggers == 0
+    assert not {
+        "calls_call_search_document_gin",
+        "calls_call_caller_number_trgm",
+    } & set(indexes)
