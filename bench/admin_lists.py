@@ -1,4 +1,4 @@
-"""How fast the staff admin's lists render at volume.
+"""How fast the staff admin's pages render at volume.
 
 Resets its own PostgreSQL database (BENCH_ADMIN_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/voicehive_bench_admin), seeds the demo business
@@ -31,10 +31,25 @@ PAGES = [
     ("leads, hot and won", "/admin/leads/lead/?status__exact=won&score_band=hot"),
     ("calls", "/admin/calls/call/"),
     ("calls, intent filter", "/admin/calls/call/?intent__exact=book"),
+    ("calls, transcript search", "/admin/calls/call/?q=thanks"),  # every call
+    ("calls, name search", "/admin/calls/call/?q=Garcia"),
+    ("calls, number search", "/admin/calls/call/?q=4242"),
+    ("call page", "/admin/calls/call/1/change/"),
     ("appointments, upcoming", "/admin/appointments/appointment/"),
     ("appointments, all", "/admin/appointments/appointment/?when=all"),
     ("notifications", "/admin/notifications/notification/"),
+    ("callbacks", "/admin/leads/callbackrequest/"),
     ("dashboard", "/admin/"),
+    ("calendar, day", "/admin/frontdesk/calendar/"),
+    ("calendar, week", "/admin/frontdesk/calendar/?view=week"),
+    ("booking page", "/admin/frontdesk/book/"),
+    ("booking, find by name", "/admin/frontdesk/book/customers/?business=1&q=Garcia"),
+    (
+        "booking, find by phone",
+        "/admin/frontdesk/book/customers/?business=1&q=7372004242",
+    ),
+    ("reports, 7 days", "/admin/reports/"),
+    ("reports, 90 days", "/admin/reports/?business=1&days=90"),
 ]
 
 
