@@ -66,7 +66,7 @@ def dashboard(businesses: QuerySet) -> dict:
         "today": _today(businesses, calls, zones, now),
         "visits": _visits_today(businesses, zones, now),
         "several_businesses": sum(len(ids) for ids in zones.values()) > 1,
-        "conversion": [_conversion(calls, days) for days in (7, 30)],
+        "conversion": _conversions(calls, now=timezone.now(), windows=(7, 30)),
         "attention": _needs_attention(businesses, calls, zones, now),
         "chart": _daily_chart(businesses, calls, now.astimezone(chart_zone)),
     }
@@ -132,14 +132,40 @@ def _visits_today(businesses, zones: Zones, now: dt.datetime) -> list[Appointmen
     )
 
 
-def _conversion(calls, days: int) -> Conversion:
-    """Calls in the window, and how many of them booked an appointment."""
-    window = calls.filter(created_at__gte=timezone.now() - dt.timedelta(days=days))
-    totals = window.aggregate(
-        calls=Count("pk", distinct=True),
-        booked=Count("pk", filter=Q(appointments__isnull=False), distinct=True),
+def _conversions(
+    calls, *, now: dt.datetime, windows: tuple[int, ...]
+) -> list[Conversion]:
+    """Calls in each window, and how many of them booked an appointment: two queries.
+
+    The bookings are counted from the appointments' side (thousands of rows) rather
+    than by joining every call of the window to them and counting distinct calls,
+    which sorted the window's calls once per window.
+    """
+    since = {days: now - dt.timedelta(days=days) for days in windows}
+    call_counts = calls.filter(created_at__gte=min(since.values())).aggregate(
+        **{
+            str(days): Count("pk", filter=Q(created_at__gte=start))
+            for days, start in since.items()
+        }
     )
-    return Conversion(days=days, calls=totals["calls"], booked=totals["booked"])
+    booked_counts = Appointment.objects.filter(
+        source_call__in=calls.filter(created_at__gte=min(since.values()))
+    ).aggregate(
+        **{
+            str(days): Count(
+                "source_call",
+                filter=Q(source_call__created_at__gte=start),
+                distinct=True,
+            )
+            for days, start in since.items()
+        }
+    )
+    return [
+        Conversion(
+            days=days, calls=call_counts[str(days)], booked=booked_counts[str(days)]
+        )
+        for days in windows
+    ]
 
 
 def _needs_attention(businesses, calls, zones, now) -> list[AttentionItem]:

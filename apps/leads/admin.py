@@ -120,7 +120,6 @@ class LeadAdmin(ObjectButtons, TenantScopedAdmin):
     list_filter = ("status", ScoreBandFilter, "source", "business", "created_at")
     list_select_related = ("business",)  # each phone is formatted for its country
     search_fields = ("name", "email", "phone")
-    date_hierarchy = "created_at"
     list_per_page = 50
     business_times = {
         "last_call": "last_call_at",
