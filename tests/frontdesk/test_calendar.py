@@ -1,5 +1,4 @@
 import datetime as dt
-import zoneinfo
 
 import pytest
 from django.urls import reverse
@@ -9,20 +8,16 @@ from apps.frontdesk.calendar import Span, load_board
 from apps.frontdesk.calendar_grid import grid_of
 from tests.appointments.factories import (
     AppointmentFactory,
-    ProviderFactory,
     ProviderHoursFactory,
-    ServiceFactory,
     TimeOffFactory,
 )
 from tests.businesses.factories import (
-    BusinessFactory,
     ClosureFactory,
-    OpeningHoursFactory,
 )
+from tests.frontdesk.salon import at, book, open_salon
 
 pytestmark = pytest.mark.django_db
 
-CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 TUESDAY = dt.date(2025, 3, 11)
 SPRING_FORWARD = dt.date(2025, 3, 9)  # 02:00 CST becomes 03:00 CDT
 FALL_BACK = dt.date(2025, 11, 2)  # 02:00 CDT becomes 01:00 CST
@@ -30,33 +25,7 @@ FALL_BACK = dt.date(2025, 11, 2)  # 02:00 CDT becomes 01:00 CST
 
 @pytest.fixture
 def salon():
-    business = BusinessFactory(name="Maison Belle", timezone="America/Chicago")
-    for weekday in range(7):
-        OpeningHoursFactory(
-            business=business,
-            weekday=weekday,
-            opens_at=dt.time(9),
-            closes_at=dt.time(17),
-        )
-    service = ServiceFactory(business=business, name="Haircut", duration_minutes=60)
-    ana = ProviderFactory(business=business, name="Ana", services=[service])
-    bo = ProviderFactory(business=business, name="Bo", services=[service])
-    return business, service, ana, bo
-
-
-def at(day: dt.date, hour: int, minute: int = 0, *, fold: int = 0) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour, minute, fold=fold), CHICAGO)
-
-
-def book(salon, start_at, provider=None, **kwargs) -> Appointment:
-    business, service, ana, _ = salon
-    return AppointmentFactory(
-        business=business,
-        service=service,
-        provider=provider or ana,
-        start_at=start_at,
-        **kwargs,
-    )
+    return open_salon()
 
 
 def column(board, day, provider):

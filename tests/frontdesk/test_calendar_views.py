@@ -1,5 +1,4 @@
 import datetime as dt
-import zoneinfo
 
 import pytest
 from django.db import connection
@@ -10,20 +9,17 @@ from apps.appointments.models import Appointment
 from apps.businesses import roles
 from apps.businesses.models import Membership
 from tests.appointments.factories import (
-    AppointmentFactory,
     ProviderFactory,
-    ServiceFactory,
     TimeOffFactory,
 )
 from tests.businesses.factories import (
     BusinessFactory,
     MembershipFactory,
-    OpeningHoursFactory,
 )
 from tests.core.factories import UserFactory
+from tests.frontdesk.salon import CHICAGO, at, book, open_salon
 from tests.leads.factories import LeadFactory
 
-CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 TUESDAY = dt.date(2025, 3, 11)
 Role = Membership.Role
 
@@ -36,33 +32,7 @@ pytestmark = [
 
 @pytest.fixture
 def salon():
-    business = BusinessFactory(name="Maison Belle", timezone="America/Chicago")
-    for weekday in range(7):
-        OpeningHoursFactory(
-            business=business,
-            weekday=weekday,
-            opens_at=dt.time(9),
-            closes_at=dt.time(17),
-        )
-    service = ServiceFactory(business=business, name="Haircut", duration_minutes=60)
-    ana = ProviderFactory(business=business, name="Ana", services=[service])
-    bo = ProviderFactory(business=business, name="Bo", services=[service])
-    return business, service, ana, bo
-
-
-def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour, minute), CHICAGO)
-
-
-def book(salon, start_at, provider=None, **kwargs) -> Appointment:
-    business, service, ana, _ = salon
-    return AppointmentFactory(
-        business=business,
-        service=service,
-        provider=provider or ana,
-        start_at=start_at,
-        **kwargs,
-    )
+    return open_salon()
 
 
 def staff(business, role=Role.FRONT_DESK, username="desk"):

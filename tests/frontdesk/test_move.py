@@ -1,5 +1,4 @@
 import datetime as dt
-import zoneinfo
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -10,17 +9,15 @@ from apps.appointments.models import Appointment
 from apps.businesses import roles
 from apps.businesses.models import Membership
 from apps.notifications.models import Notification
-from tests.appointments.factories import ProviderFactory, ServiceFactory
+from tests.appointments.factories import ProviderFactory
 from tests.businesses.factories import (
-    BusinessFactory,
     ClosureFactory,
     MembershipFactory,
-    OpeningHoursFactory,
 )
 from tests.core.factories import UserFactory
+from tests.frontdesk.salon import CHICAGO, at, open_salon
 from tests.leads.factories import LeadFactory
 
-CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 WEDNESDAY_3PM = dt.datetime(2025, 3, 12, 15, tzinfo=CHICAGO)
 SATURDAY = dt.date(2025, 3, 15)
 Role = Membership.Role
@@ -41,18 +38,7 @@ def notice_settings(settings):
 
 @pytest.fixture
 def salon():
-    business = BusinessFactory(name="Maison Belle", timezone="America/Chicago")
-    for weekday in range(1, 6):  # Tuesday to Saturday
-        OpeningHoursFactory(
-            business=business,
-            weekday=weekday,
-            opens_at=dt.time(9),
-            closes_at=dt.time(17),
-        )
-    service = ServiceFactory(business=business, name="Haircut", duration_minutes=60)
-    ana = ProviderFactory(business=business, name="Ana", services=[service])
-    bo = ProviderFactory(business=business, name="Bo", services=[service])
-    return business, service, ana, bo
+    return open_salon(weekdays=range(1, 6))  # Tuesday to Saturday
 
 
 @pytest.fixture
@@ -75,10 +61,6 @@ def desk(client, salon):
     MembershipFactory(user=user, business=salon[0], role=Role.FRONT_DESK)
     client.force_login(user)
     return client
-
-
-def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour, minute), CHICAGO)
 
 
 def move_url(appointment) -> str:
