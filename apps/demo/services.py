@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from apps.appointments import services as appointment_services
@@ -328,6 +329,15 @@ def _volume_batch(
         _volume_appointment(business, service, providers, lead, call, offset + i)
         for i, (lead, call) in enumerate(zip(leads, calls, strict=True))
         if (offset + i) % 5 == 0
+    )
+    # bulk_create stamps every row now; date them from their call, as real history is.
+    Call.objects.filter(pk__in=[call.pk for call in calls]).update(
+        created_at=F("started_at")
+    )
+    Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(
+        created_at=Subquery(
+            Call.objects.filter(lead=OuterRef("pk")).values("started_at")[:1]
+        )
     )
     return len(leads), len(calls), len(appointments)
 

@@ -101,6 +101,9 @@ def test_seed_volume_adds_leads_with_calls_and_past_visits_that_never_clash():
     visits = Appointment.objects.filter(source_call__vapi_call_id__startswith="volume-")
     assert visits.count() == 5
     assert not visits.active().exists()  # never holds anyone's time
+    calls = Call.objects.filter(vapi_call_id__startswith="volume-")
+    assert all(call.created_at == call.started_at for call in calls)  # a history
+    assert all(call.lead.created_at == call.started_at for call in calls)
 
 
 def test_seed_volume_runs_again_without_colliding_phones():
