@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F
 from django.utils import timezone
 
 from apps.appointments import services as appointment_services
@@ -334,11 +334,9 @@ def _volume_batch(
     Call.objects.filter(pk__in=[call.pk for call in calls]).update(
         created_at=F("started_at")
     )
-    Lead.objects.filter(pk__in=[lead.pk for lead in leads]).update(
-        created_at=Subquery(
-            Call.objects.filter(lead=OuterRef("pk")).values("started_at")[:1]
-        )
-    )
+    for lead, call in zip(leads, calls, strict=True):
+        lead.created_at = call.started_at
+    Lead.objects.bulk_update(leads, ["created_at"], batch_size=1000)
     return len(leads), len(calls), len(appointments)
 
 
