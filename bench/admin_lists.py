@@ -11,6 +11,7 @@ bench/results/admin_lists.json.
 """
 
 import argparse
+import datetime as dt
 import json
 import os
 import statistics
@@ -24,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.run import bench_environment, reset_database, say  # noqa: E402
 
+LAST_WEEK = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=7)).isoformat()
 PAGES = [
     ("leads", "/admin/leads/lead/"),
     ("leads, search by phone", "/admin/leads/lead/?q=(737)+200-4242"),
@@ -42,6 +44,8 @@ PAGES = [
     ("dashboard", "/admin/"),
     ("calendar, day", "/admin/frontdesk/calendar/"),
     ("calendar, week", "/admin/frontdesk/calendar/?view=week"),
+    # The seeded visits lie in the past, a few dozen a day: last week is a full one.
+    ("calendar, a busy week", f"/admin/frontdesk/calendar/?view=week&date={LAST_WEEK}"),
     ("booking page", "/admin/frontdesk/book/"),
     ("booking, find by name", "/admin/frontdesk/book/customers/?business=1&q=Garcia"),
     (
