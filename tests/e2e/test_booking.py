@@ -53,6 +53,8 @@ def test_front_desk_books_a_walk_in_for_a_new_customer_by_clicking_a_slot(
     maria = Provider.objects.get(business=demo.business, name="Maria")
     page.goto(reverse("admin:appointments_appointment_changelist"))
     page.get_by_role("link", name="Book with free slots").click()
+    # Picks made before booking.js runs would reload nothing: wait for it.
+    expect(page.locator("#vh-book.vh-js")).to_be_attached()
 
     page.select_option("#id_service", str(haircut.pk))
     page.fill("#id_date", day.isoformat())
