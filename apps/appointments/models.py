@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.formats import date_format
 
 from apps.businesses.models import WeeklyHours
 from apps.core.models import TimeStampedModel
@@ -101,7 +102,7 @@ class TimeOff(models.Model):
 
     def __str__(self) -> str:
         local = self.starts_at.astimezone(self.provider.business.tzinfo)
-        return f"{self.provider} off {local:%Y-%m-%d %H:%M}"
+        return f"{self.provider} off {date_format(local, 'DATETIME_FORMAT')}"
 
 
 class AppointmentQuerySet(models.QuerySet):
@@ -194,7 +195,8 @@ class Appointment(TimeStampedModel):
     def __str__(self) -> str:
         # Staff read it (page titles, links) as the business's wall-clock time.
         local = self.start_at.astimezone(self.business.tzinfo)
-        return f"{self.service} with {self.provider} at {local:%Y-%m-%d %H:%M}"
+        when = date_format(local, "DATETIME_FORMAT")
+        return f"{self.service} with {self.provider} at {when}"
 
     @property
     def is_active(self) -> bool:
