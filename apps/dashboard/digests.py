@@ -13,6 +13,7 @@ from apps.businesses.models import Business
 from apps.calls.models import Call
 from apps.core.links import absolute_url
 from apps.core.phones import format_phone
+from apps.dashboard.metrics import local_day
 from apps.leads.models import CallbackRequest, Lead
 from apps.notifications import services as notification_services
 from apps.notifications.models import Notification
@@ -57,7 +58,7 @@ def queue_daily_digest(business: Business, *, day: dt.date) -> list[Notification
 
 def digest_context(business: Business, *, day: dt.date) -> dict[str, Any]:
     """What the daily_digest templates show for one business and local day."""
-    start, end = _local_day(business, day)
+    start, end = local_day(day, business.tzinfo)
     calls = Call.objects.filter(
         business=business, created_at__gte=start, created_at__lt=end
     )
@@ -85,14 +86,6 @@ def digest_context(business: Business, *, day: dt.date) -> dict[str, Any]:
         "has_activity": any(counts.values()) or bool(follow_ups),
         "admin_url": absolute_url("admin:index"),
     }
-
-
-def _local_day(business: Business, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    # Midnight to midnight on the wall clock: 23 or 25 hours across a DST change.
-    tz = business.tzinfo
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-    return start, end
 
 
 def _follow_ups(business, calls, start, end) -> list[dict[str, str]]:

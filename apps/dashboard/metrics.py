@@ -81,13 +81,16 @@ def _zones(businesses) -> Zones:
     return zones
 
 
-def _local_day(name: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """Midnight to midnight of `now`'s date in zone `name` (23 or 25 hours on the
-    days the clocks change)."""
-    tz = zoneinfo.ZoneInfo(name)
-    day = now.astimezone(tz).date()
+def local_day(day: dt.date, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+    """Midnight to midnight of `day` on `tz`'s wall clock (23 or 25 hours on the days
+    the clocks change)."""
     start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
     return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+
+
+def _local_today(name: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    tz = zoneinfo.ZoneInfo(name)
+    return local_day(now.astimezone(tz).date(), tz)
 
 
 def _today_in_each_zone(zones: Zones, now: dt.datetime, field: str) -> Q:
@@ -95,7 +98,7 @@ def _today_in_each_zone(zones: Zones, now: dt.datetime, field: str) -> Q:
     per zone, however many businesses."""
     today = Q(pk__in=[])
     for name, ids in zones.items():
-        start, end = _local_day(name, now)
+        start, end = _local_today(name, now)
         today |= Q(business_id__in=ids, **{f"{field}__gte": start, f"{field}__lt": end})
     return today
 
@@ -217,7 +220,7 @@ def _callbacks_due(zones: Zones, now: dt.datetime) -> list[CallbackRequest]:
     """Open requests due by the end of each business's own today."""
     due = CallbackRequest.objects.none()
     for name, ids in zones.items():
-        _, end_of_today = _local_day(name, now)
+        _, end_of_today = _local_today(name, now)
         due |= CallbackRequest.objects.due_by(end_of_today).filter(business_id__in=ids)
     return list(
         due.select_related("business", "lead", "assigned_to").order_by(
