@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from apps.appointments.models import Appointment
 from apps.businesses import roles
 from apps.businesses.models import Business
-from apps.businesses.tenancy import access_for
+from apps.businesses.tenancy import access_for, scope_to_user
 from apps.calls.alerts import HUNG_UP
 from apps.calls.analysis import INTENTS
 from apps.calls.models import Call, ToolInvocation
@@ -164,12 +164,7 @@ class Report:
 
 def businesses_for_reports(user) -> QuerySet[Business]:
     """The businesses whose reports the user may read: where their role grants it."""
-    access = access_for(user)
-    businesses = Business.objects.order_by("name")
-    if access.is_operator:
-        return businesses
-    allowed = access.businesses_allowing(roles.REPORTS, roles.VIEW)
-    return businesses.filter(pk__in=allowed)
+    return scope_to_user(Business.objects.order_by("name"), user, label=roles.REPORTS)
 
 
 def may_view_reports(user) -> bool:

@@ -16,7 +16,7 @@ from apps.appointments.models import Appointment, Provider, Service
 from apps.appointments.slots import Slot
 from apps.businesses import roles
 from apps.businesses.models import Business
-from apps.businesses.tenancy import access_for
+from apps.businesses.tenancy import access_for, scope_to_user
 from apps.core.phones import InvalidPhoneError, format_phone, normalize_phone
 from apps.leads import services as lead_services
 from apps.leads.models import Lead
@@ -54,11 +54,8 @@ class NewCustomer:
 
 def bookable_businesses(user) -> QuerySet[Business]:
     """The businesses where the user's role lets them add appointments, by name."""
-    access = access_for(user)
     businesses = Business.objects.order_by("name", "pk")
-    if access.is_operator:
-        return businesses
-    return businesses.filter(pk__in=access.businesses_allowing(APPOINTMENT, roles.ADD))
+    return scope_to_user(businesses, user, actions=(roles.ADD,), label=APPOINTMENT)
 
 
 def may_use_customers(user, business: Business, action: str) -> bool:

@@ -8,9 +8,8 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 from django.urls import reverse
 
-from apps.businesses import roles
 from apps.businesses.models import Business
-from apps.businesses.tenancy import access_for, businesses_for
+from apps.businesses.tenancy import scope_to_user
 
 APPOINTMENT = "appointments.appointment"
 DAY, WEEK = "day", "week"
@@ -19,11 +18,7 @@ YEARS_EITHER_WAY = 100
 
 def calendar_businesses(user) -> list[Business]:
     """The businesses whose appointments the user may see, by name."""
-    access = access_for(user)
-    businesses = businesses_for(user)
-    if not access.is_operator:
-        allowed = access.businesses_allowing(APPOINTMENT, roles.VIEW)
-        businesses = businesses.filter(pk__in=allowed)
+    businesses = scope_to_user(Business.objects.all(), user, label=APPOINTMENT)
     return list(businesses.only("pk", "name", "timezone").order_by("name", "pk"))
 
 
