@@ -5,6 +5,12 @@ the worker (best effort) and `sweep_pending_analyses` rings again for calls left
 pending, so a broker outage delays analysis but never loses it. A worker claims the
 call by stamping `analysis_requested_at` and writes its result only if that stamp is
 still there, so a task delivered twice changes the call, the lead and the alerts once.
+
+A transient OpenAI failure keeps the call PENDING with `analysis_retry_at` from
+`analysis_retries.retry_schedule()`; the sweep rings it then. While OpenAI is DOWN
+(apps.core.provider_health) calls wait without calling it, and the sweep releases
+them as soon as a probe gets an answer. Only a permanent failure, or a call that has
+failed for ANALYSIS_RETRY_FOR_HOURS, ends in FAILED, with the reason.
 """
 
 import datetime as dt
@@ -13,15 +19,16 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.appointments.models import Service
 from apps.calls import alerts, analysis
+from apps.calls import analysis_retries as retries
 from apps.calls.analysis import AnalysisError, CallAnalysis
 from apps.calls.models import Call
+from apps.core import provider_health
 from apps.core.doorbell import ring
 from apps.leads import services as lead_services
 
@@ -30,6 +37,7 @@ logger = logging.getLogger(__name__)
 # prompt_version of calls whose analysis came from VAPI's end-of-call report.
 VAPI_PROMPT_VERSION = "vapi"
 BUSINESS_CONTEXT_CHARS = 2_000
+OPENAI = provider_health.OPENAI
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,9 @@ def request_reanalysis(
         analysis_status=Call.AnalysisStatus.PENDING,
         analysis_requested_at=now,
         analysis_error="",
+        analysis_attempts=0,
+        analysis_retry_at=None,
+        analysis_failing_since=None,
         updated_at=now,
     )
     for call_id in ids:
@@ -76,19 +87,16 @@ def request_reanalysis(
 
 
 def sweep_pending_analyses(now: dt.datetime | None = None) -> int:
-    """Ring again for calls PENDING longer than the grace period; returns how many.
+    """Ring again for calls PENDING past the grace period or their retry time, after
+    releasing the calls that waited out an OpenAI outage; returns how many were rung.
 
-    Stops at the first failed enqueue (the broker is still down; the next sweep
-    tries again). Each rung call starts a new grace period.
+    Bounded by ANALYSIS_SWEEP_BATCH_SIZE (one probe while OpenAI is down). Stops at
+    the first failed enqueue (the broker is still down; the next sweep tries again).
+    Each rung call starts a new grace period. Idempotent.
     """
     now = now or timezone.now()
-    cutoff = now - dt.timedelta(seconds=settings.ANALYSIS_SWEEP_GRACE_SECONDS)
-    stale = Call.objects.needing_analysis().filter(
-        Q(analysis_requested_at__isnull=True) | Q(analysis_requested_at__lte=cutoff)
-    )
-    found = stale.order_by("analysis_requested_at").values_list(
-        "id", "analysis_requested_at"
-    )[: settings.ANALYSIS_SWEEP_BATCH_SIZE]
+    retries.release_after_outage(now)
+    found = retries.calls_to_ring(now)
     rung = 0
     for call_id, requested_at in found:
         if not enqueue_analysis(call_id):
@@ -96,19 +104,20 @@ def sweep_pending_analyses(now: dt.datetime | None = None) -> int:
         # A new grace period, unless a worker has claimed the call since (new stamp).
         Call.objects.needing_analysis().filter(
             id=call_id, analysis_requested_at=requested_at
-        ).update(analysis_requested_at=now)
+        ).update(analysis_requested_at=now, analysis_retry_at=None)
         rung += 1
     return rung
 
 
-def analyze_call(call: Call, *, final_attempt: bool = False) -> Call:
+def analyze_call(call: Call) -> Call:
     """Analyse a PENDING call, update its lead and queue staff alerts; once per request.
 
     OpenAI runs outside any transaction; the result is written in one. Without an API
-    key VAPI's own analysis is used, else the call is SKIPPED with the reason. Raises
-    AnalysisError for a transient failure while retries remain (the call stays
-    PENDING); a permanent one, or a transient one on the `final_attempt`, is FAILED.
-    A call that is not PENDING, or was claimed by a later task, is left alone.
+    key VAPI's own analysis is used, else the call is SKIPPED with the reason. A
+    transient failure keeps the call PENDING with its next try's time (the sweep
+    rings it then); a permanent one, or one past the retry schedule, is FAILED.
+    Never raises AnalysisError. A call that is not PENDING, or was claimed by a later
+    task, is left alone.
     """
     token = _claim(call)
     if token is None:
@@ -118,11 +127,14 @@ def analyze_call(call: Call, *, final_attempt: bool = False) -> Call:
     call = Call.objects.select_related("business", "lead").get(pk=call.pk)
     try:
         outcome = _analyse(call)
+    except retries.OpenAIDown:
+        return retries.wait_for_openai(call, token)
     except AnalysisError as exc:
-        if not (exc.permanent or final_attempt):
-            _release(call, token, exc)
-            raise
-        outcome = Outcome(Call.AnalysisStatus.FAILED, error=str(exc)[:2000])
+        error = f"Permanent: {exc}"[:2000] if exc.permanent else ""
+        error = error or retries.retry_later(call, token, exc)
+        if not error:
+            return _reloaded(call)
+        outcome = Outcome(Call.AnalysisStatus.FAILED, error=error)
     return _finish(call, token, outcome)
 
 
@@ -140,22 +152,9 @@ def _claim(call: Call) -> dt.datetime | None:
     claimed = (
         Call.objects.needing_analysis()
         .filter(pk=call.pk, analysis_requested_at=row["analysis_requested_at"])
-        .update(analysis_requested_at=token)
+        .update(analysis_requested_at=token, analysis_retry_at=None)
     )
     return token if claimed else None
-
-
-def _release(call: Call, token: dt.datetime, exc: AnalysisError) -> None:
-    """Keep the call PENDING for the task's retry, with the error visible meanwhile."""
-    Call.objects.filter(
-        pk=call.pk,
-        analysis_status=Call.AnalysisStatus.PENDING,
-        analysis_requested_at=token,
-    ).update(
-        analysis_error=f"Will retry: {exc}"[:2000],
-        analysis_requested_at=timezone.now(),  # the sweep waits a full grace again
-    )
-    logger.warning("Analysis of call %s failed, will retry: %s", call.pk, exc)
 
 
 def _analyse(call: Call) -> Outcome:
@@ -166,12 +165,15 @@ def _analyse(call: Call) -> Outcome:
             Call.AnalysisStatus.SKIPPED,
             error="OPENAI_API_KEY is not set and VAPI sent no analysis.",
         )
+    if not provider_health.may_call(OPENAI):
+        raise retries.OpenAIDown
     result = analysis.analyze_transcript(
         call.transcript,
         business_name=call.business.name if call.business else "the business",
         business_context=_business_context(call.business),
         messages=call.messages or None,
     )
+    provider_health.record_success(OPENAI)
     return _openai_outcome(result)
 
 
@@ -260,6 +262,7 @@ def _save_outcome(call: Call, outcome: Outcome) -> None:
         **outcome.fields,
         "analysis_status": outcome.status,
         "analysis_error": outcome.error,
+        "analysis_retry_at": None,
     }
     if outcome.status == Call.AnalysisStatus.COMPLETED:
         changes["analyzed_at"] = timezone.now()

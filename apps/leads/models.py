@@ -38,6 +38,14 @@ class Lead(TimeStampedModel):
         max_length=20, blank=True, help_text="E.164, e.g. +15125550187"
     )
     email = models.EmailField(blank=True)
+    # An address only the call analysis heard (possibly mis-heard, or someone else's):
+    # shown to staff, never sent to, until staff confirm it or the caller gives it.
+    suggested_email = models.EmailField(
+        "email heard in a call",
+        blank=True,
+        help_text="Not confirmed, never used to send. Staff confirm it with the "
+        "'Use the email heard in the call' action.",
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     score = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(100)], help_text="0–100"

@@ -170,18 +170,22 @@ def record_call_analysis(
     score: int | None = None,
     score_reason: str = "",
 ) -> Lead:
-    """Apply what a call's analysis learnt: fill blank contact fields (staff's values
-    stay), set the score, and move a NEW lead scoring LEAD_QUALIFIED_SCORE or more
-    to QUALIFIED. Returns the updated lead."""
+    """Apply what a call's analysis learnt: fill blank name and interest (staff's
+    values stay), keep an email only the model heard as a suggestion (never a
+    destination), set the score, and move a NEW lead scoring LEAD_QUALIFIED_SCORE or
+    more to QUALIFIED. Returns the updated lead."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     blanks = {
         "name": " ".join(name.split())[:120],
-        "email": email.strip() if _is_email(email.strip()) else "",
         "interest": interest.strip()[:200],
     }
     changed = [f for f, value in blanks.items() if value and not getattr(lead, f)]
     for f in changed:
         setattr(lead, f, blanks[f])
+    heard = email.strip().lower()
+    if _is_email(heard) and heard != lead.email.casefold():
+        lead.suggested_email = heard
+        changed.append("suggested_email")
     if score is not None:
         lead.score = max(0, min(100, score))
         lead.score_reason = score_reason.strip()[:300]
@@ -192,6 +196,29 @@ def record_call_analysis(
     if changed:
         lead.save(update_fields=[*changed, "updated_at"])
     return lead
+
+
+def confirm_suggested_emails(leads) -> int:
+    """Staff confirmed the emails heard in calls: each becomes the lead's email (the
+    one it replaces is noted); returns how many leads changed."""
+    confirmed = 0
+    for lead in leads.exclude(suggested_email="").select_related("business"):
+        with transaction.atomic():
+            lead = Lead.objects.select_for_update().get(pk=lead.pk)
+            if not lead.suggested_email:
+                continue
+            if lead.email and lead.email.casefold() != lead.suggested_email:
+                _append_staff_note(lead, f"email was {lead.email}")
+            lead.email, lead.suggested_email = lead.suggested_email, ""
+            lead.save(update_fields=["email", "suggested_email", "notes", "updated_at"])
+            confirmed += 1
+    return confirmed
+
+
+def _append_staff_note(lead: Lead, text: str) -> None:
+    today = lead.business.local_now().date().isoformat()
+    entry = f"[{today}] {text}"
+    lead.notes = f"{lead.notes.rstrip()}\n{entry}" if lead.notes.strip() else entry
 
 
 def _upsert_lead(
@@ -277,6 +304,8 @@ def _merge_contact(lead: Lead, *, name: str, email: str) -> list[str]:
         lead.email = email
     elif email and email.casefold() != lead.email.casefold():
         notes.append(f"gave the email {email}")
+    if email and email.casefold() == lead.suggested_email.casefold():
+        lead.suggested_email = ""  # the caller gave the address the analysis heard
     return notes
 
 

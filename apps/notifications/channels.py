@@ -1,6 +1,7 @@
 """Email and SMS senders. Each raises DeliveryError(permanent=...) so the caller knows
 whether trying again could ever help."""
 
+import hashlib
 import logging
 import smtplib
 import sys
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils.module_loading import import_string
 
+from apps.core import provider_health
 from apps.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -37,6 +39,15 @@ def is_permanent_status(status_code: int | None) -> bool:
     return 400 <= status_code < 500 and status_code not in RETRYABLE_CLIENT_STATUSES
 
 
+def provider_for(channel: str) -> str:
+    """The provider_health name of the provider behind a channel."""
+    return (
+        provider_health.SMS
+        if channel == Notification.Channel.SMS
+        else (provider_health.EMAIL)
+    )
+
+
 def send(notification: Notification) -> str:
     """Send one Notification through its channel; return the provider's message id."""
     if notification.channel == Notification.Channel.EMAIL:
@@ -47,6 +58,8 @@ def send(notification: Notification) -> str:
             html_body=notification.html_body,
             attachments=notification.attachments,
             from_name=notification.business.name,
+            message_id=stable_message_id(notification),
+            metadata={"notification_id": str(notification.id)},
         )
     if notification.channel == Notification.Channel.SMS:
         return send_sms(to=notification.recipient, body=notification.body)
@@ -64,11 +77,24 @@ def send_email(
     html_body: str = "",
     attachments: Iterable[dict] = (),
     from_name: str = "",
+    message_id: str = "",
+    metadata: dict[str, str] | None = None,
 ) -> str:
-    """Send one email to one address; return the ESP's message id ("" if it has none)."""
+    """Send one email to one address; return the ESP's message id ("" if it has none).
+
+    `message_id` is sent as the Message-ID header: the same one on every try of a
+    notification, so a copy sent again after a worker died is recognised as the same
+    message by mail systems that deduplicate on it.
+    """
     message = EmailMultiAlternatives(
-        subject=subject, body=body, from_email=_from_address(from_name), to=[to]
+        subject=subject,
+        body=body,
+        from_email=_from_address(from_name),
+        to=[to],
+        headers={"Message-ID": message_id} if message_id else None,
     )
+    if metadata:
+        message.metadata = metadata  # anymail: shown in the ESP, sent back in events
     if html_body:
         message.attach_alternative(html_body, "text/html")
     for attachment in attachments:
@@ -85,6 +111,13 @@ def send_email(
     return str(status.message_id)
 
 
+def stable_message_id(notification: Notification) -> str:
+    """<notification-ID.KEY@our domain>: one per notification, whatever the attempt."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    key = hashlib.sha256(notification.dedupe_key.encode()).hexdigest()[:16]
+    return f"<notification-{notification.id}.{key}@{domain}>"
+
+
 def _from_address(display_name: str) -> str:
     # Callers see the business's name; the address stays ours (SPF/DKIM are set up for it).
     address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL
@@ -92,14 +125,28 @@ def _from_address(display_name: str) -> str:
 
 
 def _classify_email_error(exc: Exception) -> DeliveryError:
-    if isinstance(exc, AnymailRecipientsRefused | smtplib.SMTPRecipientsRefused):
+    if isinstance(exc, AnymailRecipientsRefused):
         return DeliveryError(f"Recipient refused: {exc}", permanent=True)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        # 4xx (greylisting, mailbox busy) is "try later"; 5xx is a rejected address.
+        codes = [code for code, _ in exc.recipients.values()]
+        permanent = bool(codes) and all(code >= 500 for code in codes)
+        return DeliveryError(
+            f"Recipient refused: {exc.recipients}", permanent=permanent
+        )
     if isinstance(exc, AnymailAPIError):
         permanent = is_permanent_status(exc.status_code)
         return DeliveryError(f"Email provider error: {exc}", permanent=permanent)
     if isinstance(exc, AnymailError):
         # Invalid address, unsupported feature, unserialisable data: same next time.
         return DeliveryError(f"Email rejected before sending: {exc}", permanent=True)
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        # Our credentials, not this message: retried, so mail waits for the fix.
+        return DeliveryError(f"SMTP login refused: {exc}", permanent=False)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        # RFC 5321: 5yz is a permanent refusal of this message, 4yz a transient one.
+        permanent = 500 <= exc.smtp_code < 600
+        return DeliveryError(f"SMTP server refused: {exc}", permanent=permanent)
     return DeliveryError(f"Email server unreachable: {exc}", permanent=False)
 
 
@@ -166,7 +213,7 @@ class TwilioSmsBackend:
         try:
             response = httpx.post(
                 self.url,
-                data={"To": to, "From": self.from_number, "Body": body},
+                data=self._message_data(to, body),
                 auth=(self.account_sid, self.auth_token),
                 timeout=self.timeout,
             )
@@ -178,6 +225,24 @@ class TwilioSmsBackend:
             _describe_twilio_error(response),
             permanent=is_permanent_status(response.status_code),
         )
+
+    def _message_data(self, to: str, body: str) -> dict[str, str]:
+        data = {"To": to, "From": self.from_number, "Body": body}
+        callback = status_callback_url()
+        if callback:
+            # Twilio posts queued/sent/delivered/failed/undelivered here (issue #14).
+            data["StatusCallback"] = callback
+        return data
+
+
+def status_callback_url() -> str:
+    """Where Twilio reports delivery: TWILIO_STATUS_CALLBACK_URL, else SITE_URL's
+    /webhooks/twilio/status/; "" (no callbacks) when neither is set."""
+    if settings.TWILIO_STATUS_CALLBACK_URL:
+        return settings.TWILIO_STATUS_CALLBACK_URL
+    if not settings.SITE_URL:
+        return ""
+    return settings.SITE_URL.rstrip("/") + "/webhooks/twilio/status/"
 
 
 def _describe_twilio_error(response: httpx.Response) -> str:

@@ -34,21 +34,67 @@ def check_email(**kwargs) -> list[checks.CheckMessage]:
                 f"EMAIL_BACKEND is {backend}: staff alerts and confirmations are "
                 "not sent.",
                 hint="Set EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend and "
-                "ANYMAIL_API_KEY.",
+                "ANYMAIL_API_KEY, or EMAIL_BACKEND="
+                "django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST, "
+                "EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS.",
                 id="notifications.W001",
             )
         ]
     if backend.startswith("anymail.backends."):
         return _check_anymail(backend)
-    if backend == SMTP_EMAIL_BACKEND and settings.EMAIL_HOST in ("", "localhost"):
+    if backend == SMTP_EMAIL_BACKEND:
+        return _check_smtp()
+    return []
+
+
+def _check_smtp() -> list[checks.CheckMessage]:
+    """The settings the SMTP backend reads: host, login, encryption, timeout."""
+    if settings.EMAIL_HOST in ("", "localhost", "127.0.0.1"):
         return [
             checks.Error(
-                "The SMTP backend has no EMAIL_HOST.",
-                hint="Set EMAIL_HOST, EMAIL_HOST_USER and EMAIL_HOST_PASSWORD.",
+                f"The SMTP backend sends to {settings.EMAIL_HOST or 'no host'!r}.",
+                hint="Set EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD "
+                "and EMAIL_USE_TLS (or EMAIL_USE_SSL).",
                 id="notifications.E002",
             )
         ]
-    return []
+    problems = []
+    if settings.EMAIL_USE_TLS and settings.EMAIL_USE_SSL:
+        problems.append(
+            checks.Error(
+                "EMAIL_USE_TLS and EMAIL_USE_SSL are both on; Django refuses to send.",
+                hint="Use EMAIL_USE_TLS=true with port 587, or EMAIL_USE_SSL=true "
+                "with port 465.",
+                id="notifications.E006",
+            )
+        )
+    if bool(settings.EMAIL_HOST_USER) != bool(settings.EMAIL_HOST_PASSWORD):
+        problems.append(
+            checks.Error(
+                "Only one of EMAIL_HOST_USER and EMAIL_HOST_PASSWORD is set.",
+                hint="Set both (the SMTP login), or neither.",
+                id="notifications.E007",
+            )
+        )
+    if not (settings.EMAIL_USE_TLS or settings.EMAIL_USE_SSL):
+        problems.append(
+            checks.Warning(
+                f"SMTP to {settings.EMAIL_HOST} is not encrypted: the login and "
+                "every message cross the network in clear.",
+                hint="Set EMAIL_USE_TLS=true (port 587) or EMAIL_USE_SSL=true (465).",
+                id="notifications.W003",
+            )
+        )
+    if not settings.EMAIL_TIMEOUT:
+        problems.append(
+            checks.Error(
+                "EMAIL_TIMEOUT is not set: a mail server that stops answering "
+                "holds a worker until Celery's time limit kills it.",
+                hint="Set EMAIL_TIMEOUT (seconds, below CELERY_TASK_SOFT_TIME_LIMIT).",
+                id="notifications.E008",
+            )
+        )
+    return problems
 
 
 def _check_anymail(backend: str) -> list[checks.CheckMessage]:

@@ -3,6 +3,13 @@
 The row is the outbox and the task its doorbell: a lost doorbell is rung again by
 `sweep_notifications`, a worker that died mid-send has its claim released, and a
 duplicate task finds nothing to claim.
+
+A transient failure (network, timeout, 429, 5xx) puts the row back in QUEUED with
+`send_after` set by RETRY_SCHEDULE; the sweep rings it when that time comes, so the
+retry schedule lives in the row, not in the broker. While the channel's provider is
+DOWN (apps.core.provider_health) rows wait without calling it, and when it answers
+again the sweep releases them at once. Only a permanent failure, or a row that has
+waited the whole schedule, ends in FAILED, with the reason in `last_error`.
 """
 
 import datetime as dt
@@ -14,15 +21,22 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core import provider_health
 from apps.core.doorbell import ring
-from apps.notifications import channels
+from apps.core.logging import log_context
+from apps.core.retry import RetrySchedule
+from apps.notifications import channels, consent
 from apps.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
 
 
-class TransientDeliveryError(Exception):
-    """Raised after a retryable send failure, once the row is back in QUEUED."""
+def retry_schedule() -> RetrySchedule:
+    return RetrySchedule(
+        first=dt.timedelta(seconds=settings.NOTIFICATIONS_RETRY_FIRST_SECONDS),
+        ceiling=dt.timedelta(seconds=settings.NOTIFICATIONS_RETRY_CEILING_SECONDS),
+        give_up_after=dt.timedelta(hours=settings.NOTIFICATIONS_RETRY_FOR_HOURS),
+    )
 
 
 def enqueue_delivery(notification_id: int) -> None:
@@ -54,16 +68,33 @@ def requeue_notifications(notifications) -> int:
 def deliver_notification(notification_id: int) -> Notification | None:
     """Claim, send and record one notification; a duplicate task finds nothing to claim.
 
-    Raises TransientDeliveryError after a retryable failure (row back to QUEUED) so
-    the task's autoretry takes over; permanent failures end in FAILED, no raise.
+    Never raises for a send failure: a transient one reschedules the row (or, while
+    the provider is down, leaves it waiting), a permanent one ends in FAILED.
     """
     notification = _claim(notification_id)
     if notification is None:
         return None
+    with log_context(**_log_ids(notification)):
+        return _send_claimed(notification)
+
+
+def _send_claimed(notification: Notification) -> Notification:
+    if not consent.may_text(notification):
+        # Opted out after it was queued (issue #14): never handed to the provider.
+        _update_claimed(
+            notification,
+            status=Notification.Status.SUPPRESSED,
+            last_error=consent.OPTED_OUT_REASON,
+        )
+        return _reload(notification)
+    provider = channels.provider_for(notification.channel)
+    if not provider_health.may_call(provider):
+        return _wait_for_provider(notification, provider)
     try:
         provider_message_id = channels.send(notification)
     except channels.DeliveryError as exc:
-        return _record_failure(notification, exc)
+        return _record_failure(notification, exc, provider)
+    provider_health.record_success(provider)
     _update_claimed(
         notification,
         status=Notification.Status.SENT,
@@ -73,6 +104,15 @@ def deliver_notification(notification_id: int) -> Notification | None:
     )
     logger.info("Sent %s notification %s", notification.kind, notification.id)
     return _reload(notification)
+
+
+def _log_ids(notification: Notification) -> dict:
+    return {
+        "vapi_call_id": notification.call.vapi_call_id if notification.call else None,
+        "notification_id": notification.id,
+        "appointment_id": notification.appointment_id,
+        "call_id": notification.call_id,
+    }
 
 
 def _claim(notification_id: int) -> Notification | None:
@@ -93,7 +133,9 @@ def _claim(notification_id: int) -> Notification | None:
             "Notification %s not claimable (gone, taken or not due)", notification_id
         )
         return None
-    return Notification.objects.select_related("business").get(id=notification_id)
+    return Notification.objects.select_related("business", "call").get(
+        id=notification_id
+    )
 
 
 def _update_claimed(notification: Notification, **fields) -> None:
@@ -107,23 +149,63 @@ def _update_claimed(notification: Notification, **fields) -> None:
         logger.warning("Notification %s changed hands mid-send", notification.id)
 
 
-def _record_failure(notification: Notification, exc: channels.DeliveryError):
+def _record_failure(
+    notification: Notification, exc: channels.DeliveryError, provider: str
+) -> Notification:
     error = str(exc)[:2000]
-    exhausted = notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS
-    if exc.permanent or exhausted:
-        _update_claimed(
-            notification, status=Notification.Status.FAILED, last_error=error
+    if exc.permanent:
+        provider_health.record_success(provider)  # it answered: this message is bad
+        return _fail(notification, f"Permanent: {error}")
+    provider_health.record_failure(provider, error)
+    now = timezone.now()
+    retry_at = retry_schedule().next_try(
+        failures=notification.attempts, waiting_since=notification.created_at, now=now
+    )
+    if retry_at is None or notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+        return _fail(
+            notification,
+            f"Gave up after {notification.attempts} attempt(s): {error}",
         )
-        logger.warning("Notification %s failed: %s", notification.id, error)
-        return _reload(notification)
     _update_claimed(
         notification,
         status=Notification.Status.QUEUED,
-        last_error=error,
+        last_error=f"Will retry at {retry_at:%Y-%m-%d %H:%M:%S} UTC: {error}"[:2000],
         claimed_at=None,
-        enqueued_at=timezone.now(),  # the task's own retry is the next doorbell
+        send_after=retry_at,
+        enqueued_at=None,  # the sweep rings it once send_after has come
     )
-    raise TransientDeliveryError(error) from exc
+    logger.warning(
+        "Notification %s failed (attempt %s), retry at %s: %s",
+        notification.id,
+        notification.attempts,
+        retry_at.isoformat(),
+        error,
+    )
+    return _reload(notification)
+
+
+def _fail(notification: Notification, reason: str) -> Notification:
+    _update_claimed(
+        notification, status=Notification.Status.FAILED, last_error=reason[:2000]
+    )
+    logger.warning("Notification %s failed: %s", notification.id, reason)
+    return _reload(notification)
+
+
+def _wait_for_provider(notification: Notification, provider: str) -> Notification:
+    """Put the row back untried (no attempt counted) until the provider answers;
+    the sweep releases it then, or its own ceiling brings it round again."""
+    _update_claimed(
+        notification,
+        status=Notification.Status.QUEUED,
+        attempts=F("attempts") - 1,
+        last_error=provider_health.down_message(provider),
+        claimed_at=None,
+        send_after=timezone.now() + retry_schedule().ceiling,
+        enqueued_at=None,
+    )
+    logger.info("Notification %s waits for %s to answer", notification.id, provider)
+    return _reload(notification)
 
 
 def _reload(notification: Notification) -> Notification:
@@ -132,14 +214,39 @@ def _reload(notification: Notification) -> Notification:
 
 
 def sweep_notifications(now: dt.datetime | None = None) -> dict[str, int]:
-    """Free claims of dead workers, then re-ring due QUEUED rows nobody rang lately."""
+    """Free claims of dead workers, release rows that waited out a provider's outage,
+    then ring due QUEUED rows nobody rang lately. Idempotent; bounded per run."""
     now = now or timezone.now()
     released, failed = _release_stale_claims(now)
-    return {"released": released, "failed": failed, "enqueued": _ring_due(now)}
+    recovered = sum(_release_after_outage(channel, now) for channel in CHANNELS)
+    return {
+        "released": released,
+        "failed": failed,
+        "recovered": recovered,
+        "enqueued": _ring_due(now),
+    }
+
+
+CHANNELS = tuple(Notification.Channel.values)
+
+
+def _release_after_outage(channel: str, now: dt.datetime) -> int:
+    """Once per recovery: rows waiting on a retry become due now."""
+    with transaction.atomic():
+        if not provider_health.take_release(channels.provider_for(channel)):
+            return 0
+        return (
+            Notification.objects.queued()
+            .filter(channel=channel, send_after__gt=now)
+            .exclude(last_error="")
+            .update(send_after=now, enqueued_at=None, updated_at=now)
+        )
 
 
 def _release_stale_claims(now: dt.datetime) -> tuple[int, int]:
-    # Past the hard time limit the worker is gone; at-least-once beats never.
+    # Past the hard time limit the worker is gone; at-least-once beats never. The
+    # message may have gone out before the worker died: channels.send gives the
+    # provider a key per notification so that it can recognise the second copy.
     stale = Notification.objects.stale_claims(
         now=now, older_than=dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
     )
@@ -161,16 +268,33 @@ def _release_stale_claims(now: dt.datetime) -> tuple[int, int]:
 
 
 def _ring_due(now: dt.datetime) -> int:
-    grace = dt.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS)
-    ids = list(
-        Notification.objects.needing_enqueue(now=now, grace=grace)
-        .order_by("created_at")
-        .values_list("id", flat=True)[: settings.NOTIFICATIONS_SWEEP_BATCH_SIZE]
-    )
+    """Ring due rows, oldest first; while a provider is down, only its probe."""
+    ids = []
+    for channel in CHANNELS:
+        provider = channels.provider_for(channel)
+        if not provider_health.is_down(provider):
+            ids += _due_ids(channel, now, settings.NOTIFICATIONS_SWEEP_BATCH_SIZE)
+        elif provider_health.probe_due(provider, now=now):
+            ids += _due_ids(channel, now, 1) or _waiting_ids(channel, now)
+    Notification.objects.filter(id__in=ids, send_after__gt=now).update(send_after=now)
     Notification.objects.filter(id__in=ids).update(enqueued_at=now)
     for notification_id in ids:
         enqueue_delivery(notification_id)
     return len(ids)
+
+
+def _due_ids(channel: str, now: dt.datetime, limit: int) -> list[int]:
+    grace = dt.timedelta(seconds=settings.NOTIFICATIONS_SWEEP_GRACE_SECONDS)
+    due = Notification.objects.needing_enqueue(now=now, grace=grace)
+    rows = due.filter(channel=channel).order_by("created_at")
+    return list(rows.values_list("id", flat=True)[:limit])
+
+
+def _waiting_ids(channel: str, now: dt.datetime) -> list[int]:
+    """The probe of a down provider when nothing is due: the row waiting least long."""
+    waiting = Notification.objects.queued().filter(channel=channel, send_after__gt=now)
+    rows = waiting.exclude(last_error="").order_by("send_after")
+    return list(rows.values_list("id", flat=True)[:1])
 
 
 # Tracking events from the ESP (anymail normalises them): only these change status.

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from apps.notifications.models import STAFF_INVITE
+from apps.notifications.models import STAFF_INVITE, Notification
 
 EMAIL = "email"
 SMS = "sms"
@@ -79,7 +79,10 @@ def render_message(
     if kind in INVITE_KINDS:
         attachments.append(
             _invite_attachment(
-                context, uid=invite_uid, cancelled=kind in CANCELLING_INVITE_KINDS
+                context,
+                uid=invite_uid,
+                cancelled=kind in CANCELLING_INVITE_KINDS,
+                tz=tz,
             )
         )
     return RenderedMessage(
@@ -96,21 +99,30 @@ def build_invite(
     start_at: dt.datetime,
     end_at: dt.datetime,
     summary: str,
+    tz: dt.tzinfo | None = None,
     location: str = "",
     description: str = "",
     sequence: int = 0,
     cancelled: bool = False,
     organizer: str = "",
+    attendee: str = "",
 ) -> str:
-    """An iCalendar (.ics) text with one event in UTC; no RSVP asked.
+    """An iCalendar (.ics) text with one event; no RSVP asked.
 
-    METHOD:PUBLISH adds or (with a higher `sequence`) updates the event of that
-    `uid`; `cancelled` makes it METHOD:CANCEL with STATUS:CANCELLED, which removes it.
+    Times are written in `tz` (the business's zone: DTSTART;TZID=... with a VTIMEZONE
+    built from the zoneinfo data, so calendar clients place it right across DST
+    changes), or in UTC without one. METHOD:PUBLISH adds or (with a higher
+    `sequence`, a small per-appointment counter) updates the event of that `uid`;
+    `cancelled` makes it METHOD:CANCEL with STATUS:CANCELLED, which removes it.
     `organizer` ("Name <address>") is required by RFC 5546 for both methods: some
-    calendar clients ignore an update or a cancellation without one.
+    calendar clients ignore an update or a cancellation without one. `attendee`
+    ("Name <address>"), the customer, files the event as theirs.
     """
     if timezone.is_naive(start_at) or timezone.is_naive(end_at):
-        raise ValueError("Invite times must be timezone-aware")
+        raise ValueError("Invites need timezone-aware times")
+    if not 0 <= sequence < 2**31:
+        raise ValueError("SEQUENCE is an iCalendar INTEGER (RFC 5545 3.3.8)")
+    zone = tz or dt.UTC
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//VoiceHive//Roxy//EN")
     calendar.add("version", "2.0")
@@ -118,15 +130,16 @@ def build_invite(
     event = icalendar.Event()
     event.add("uid", uid)
     event.add("dtstamp", timezone.now().astimezone(dt.UTC))
-    event.add("dtstart", start_at.astimezone(dt.UTC))
-    event.add("dtend", end_at.astimezone(dt.UTC))
+    event.add("dtstart", start_at.astimezone(zone))
+    event.add("dtend", end_at.astimezone(zone))
     event.add("summary", summary)
     event.add("sequence", sequence)
     if organizer:
-        name, address = parseaddr(organizer)
-        event.add(
-            "organizer", f"mailto:{address}", parameters={"CN": name} if name else None
-        )
+        event.add("organizer", *_address(organizer))
+    if attendee:
+        name, address = parseaddr(attendee)
+        params = {"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "ACCEPTED", "RSVP": "FALSE"}
+        event.add("attendee", f"mailto:{address}", parameters=_with_cn(params, name))
     if cancelled:
         event.add("status", "CANCELLED")
     if location:
@@ -134,10 +147,32 @@ def build_invite(
     if description:
         event.add("description", description)
     calendar.add_component(event)
+    if zone is not dt.UTC:
+        calendar.add_missing_timezones()  # VTIMEZONE for each TZID used
     return calendar.to_ical().decode()
 
 
-def _invite_attachment(context: dict, *, uid: str, cancelled: bool) -> dict:
+def _address(person: str) -> tuple[str, dict | None]:
+    name, address = parseaddr(person)
+    return f"mailto:{address}", _with_cn({}, name) or None
+
+
+def _with_cn(params: dict, name: str) -> dict:
+    return {"CN": name, **params} if name else params
+
+
+def invite_sequence(appointment) -> int:
+    """SEQUENCE for the next invite about an appointment: how many invite emails it
+    has had (0 for the booking, then 1, 2, ...). Small and increasing, unlike a
+    timestamp, which overflows the iCalendar INTEGER in 2038."""
+    return Notification.objects.filter(
+        appointment=appointment, channel=EMAIL, kind__in=INVITE_KINDS
+    ).count()
+
+
+def _invite_attachment(
+    context: dict, *, uid: str, cancelled: bool, tz: dt.tzinfo
+) -> dict:
     start_at, end_at = context.get("start_at"), context.get("end_at")
     if not isinstance(start_at, dt.datetime) or not isinstance(end_at, dt.datetime):
         raise ValueError("Invites need aware datetimes start_at and end_at in context")
@@ -145,16 +180,19 @@ def _invite_attachment(context: dict, *, uid: str, cancelled: bool) -> dict:
         raise ValueError("Invites need a stable uid so updates replace the event")
     what = context.get("service_name") or "Appointment"
     business_name = context.get("business_name", "")
+    email = context.get("customer_email", "")
     ics = build_invite(
         uid=uid,
         start_at=start_at,
         end_at=end_at,
         summary=f"{what} at {business_name}" if business_name else what,
+        tz=tz,
         location=context.get("business_address", ""),
         description=_invite_description(context),
         sequence=int(context.get("invite_sequence", 0)),
         cancelled=cancelled,
         organizer=_organizer(business_name),
+        attendee=formataddr((context.get("customer_name", ""), email)) if email else "",
     )
     return {"filename": "invite.ics", "content": ics, "mimetype": "text/calendar"}
 

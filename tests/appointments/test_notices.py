@@ -105,7 +105,9 @@ def test_roxys_booking_confirms_to_the_caller_and_alerts_staff(
     (invite,) = email.attachments
     assert invite["mimetype"] == "text/calendar"
     assert f"UID:appointment-{appointment.pk}@voicehive" in invite["content"]
-    assert "DTSTART:20250315T180000Z" in invite["content"]
+    # The business's zone, with its VTIMEZONE (#17).
+    assert "DTSTART;TZID=America/Chicago:20250315T130000" in invite["content"]
+    assert "BEGIN:VTIMEZONE" in invite["content"]
     assert (
         email.dedupe_key == f"booking_confirmation:appointment:{appointment.pk}:email"
     )
@@ -184,6 +186,8 @@ def test_a_failure_to_queue_messages_never_undoes_the_booking(
 def test_a_reschedule_tells_the_caller_with_an_updated_invite(salon, lead):
     appointment = book(salon, lead)
     new_time = SATURDAY_1PM + dt.timedelta(hours=2)
+    # The confirmation went out (a queued one would be withdrawn, never seen).
+    Notification.objects.filter(kind="booking_confirmation").update(status="sent")
 
     appointment_services.reschedule_appointment(appointment, start_at=new_time)
 
@@ -196,8 +200,8 @@ def test_a_reschedule_tells_the_caller_with_an_updated_invite(salon, lead):
     email = Notification.objects.get(kind="reschedule_notice", channel="email")
     (invite,) = email.attachments
     assert f"UID:appointment-{appointment.pk}@voicehive" in invite["content"]
-    assert "SEQUENCE:0" not in invite["content"]  # replaces the first invite
-    assert "DTSTART:20250315T200000Z" in invite["content"]
+    assert "SEQUENCE:1" in invite["content"]  # replaces the first invite (#17)
+    assert "DTSTART;TZID=America/Chicago:20250315T150000" in invite["content"]
 
 
 def test_each_move_gets_its_own_notice(salon, lead, time_machine):

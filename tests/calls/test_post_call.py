@@ -6,7 +6,6 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.calls import analysis, post_call
-from apps.calls.analysis import AnalysisError
 from apps.calls.models import Call
 from apps.leads.models import Lead
 from apps.notifications.models import Notification
@@ -147,16 +146,15 @@ def test_openai_is_called_outside_any_transaction(respx_mock, call):
     assert seen == [False]
 
 
-def test_the_lead_gets_the_missing_name_email_interest_and_the_score(
-    respx_mock, call, lead
-):
+def test_the_lead_gets_the_missing_name_interest_and_the_score(respx_mock, call, lead):
     reply(respx_mock, good())
 
     post_call.analyze_call(call)
 
     lead.refresh_from_db()
     assert lead.name == "Dana Whitfield"
-    assert lead.email == "dana@example.com"
+    # Only the model heard the address: a suggestion for staff, not a destination.
+    assert (lead.email, lead.suggested_email) == ("", "dana@example.com")
     assert lead.interest == "bridal"
     assert lead.score == 88
     assert lead.score_reason == "A June wedding party of six, ready to plan."
@@ -170,6 +168,7 @@ def test_staff_edits_to_name_and_email_are_kept(respx_mock, call, lead):
 
     lead.refresh_from_db()
     assert (lead.name, lead.email) == ("Dana W.", "dana@work.example")
+    assert lead.suggested_email == "dana@example.com"
     assert lead.score == 88
 
 
@@ -311,26 +310,36 @@ def test_alerts_about_old_calls_are_not_sent(respx_mock, business, lead):
     ],
     ids=["timeout", "429", "500", "503"],
 )
-def test_transient_errors_leave_the_call_pending_and_raise(respx_mock, call, failure):
+def test_transient_errors_leave_the_call_pending_with_a_retry_time(
+    respx_mock, call, failure
+):
     respx_mock.post(COMPLETIONS_URL).mock(**failure)
 
-    with pytest.raises(AnalysisError) as caught:
-        post_call.analyze_call(call)
+    post_call.analyze_call(call)  # never raises: the row holds the retry
 
-    assert caught.value.permanent is False
     call.refresh_from_db()
     assert call.analysis_status == Call.AnalysisStatus.PENDING
-    assert call.analysis_error.startswith("Will retry: ")
+    assert call.analysis_error.startswith("Will retry at ")
+    assert call.analysis_attempts == 1
+    assert call.analysis_retry_at > timezone.now()
     assert alerts() == []
 
 
-def test_a_transient_error_on_the_final_attempt_fails_the_call(respx_mock, call):
+def test_a_transient_error_past_the_retry_window_fails_the_call(
+    respx_mock, call, settings
+):
+    settings.ANALYSIS_RETRY_FOR_HOURS = 48
+    Call.objects.filter(pk=call.pk).update(
+        analysis_attempts=30,
+        analysis_failing_since=timezone.now() - dt.timedelta(hours=49),
+    )
     reply(respx_mock, status_code=503, json={"error": {"message": "busy"}})
 
-    post_call.analyze_call(call, final_attempt=True)
+    post_call.analyze_call(call)
 
     call.refresh_from_db()
     assert call.analysis_status == Call.AnalysisStatus.FAILED
+    assert call.analysis_error.startswith("Gave up after 31 attempt(s) since ")
     assert "OpenAI HTTP 503" in call.analysis_error
 
 

@@ -2,11 +2,9 @@ import datetime as dt
 
 import httpx
 import pytest
-from celery.exceptions import Retry
 from django.utils import timezone
 
 from apps.calls import post_call, tasks
-from apps.calls.analysis import AnalysisError
 from apps.calls.models import Call
 from apps.notifications.models import Notification
 from tests.calls.factories import CallFactory
@@ -73,47 +71,35 @@ def test_a_missing_call_is_a_no_op(respx_mock):
     assert not respx_mock.calls
 
 
-def test_a_transient_error_is_retried_with_backoff(respx_mock, call, mocker):
+def test_a_transient_error_schedules_a_retry_on_the_row(respx_mock, call, time_machine):
+    time_machine.move_to(dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC), tick=False)
     respx_mock.post(COMPLETIONS_URL).mock(
         return_value=httpx.Response(429, json={"error": {"message": "slow down"}})
     )
-    retry = mocker.patch.object(tasks.analyze_call, "retry", side_effect=Retry())
 
-    with pytest.raises(Retry):
-        tasks.analyze_call(call.id)
+    tasks.analyze_call(call.id)  # no exception: the row holds the retry
 
-    (retried,) = retry.call_args_list
-    assert isinstance(retried.kwargs["exc"], AnalysisError)
-    assert "countdown" in retried.kwargs  # retry_backoff
     call.refresh_from_db()
     assert call.analysis_status == Call.AnalysisStatus.PENDING
+    assert call.analysis_attempts == 1
+    wait = call.analysis_retry_at - timezone.now()
+    assert dt.timedelta(seconds=15) <= wait <= dt.timedelta(seconds=30)
+    assert call.analysis_error.startswith("Will retry at 2026-03-02 12:00:")
 
 
-def test_a_permanent_error_is_not_retried(respx_mock, call, mocker):
-    respx_mock.post(COMPLETIONS_URL).mock(
+def test_a_permanent_error_is_not_retried(respx_mock, call):
+    route = respx_mock.post(COMPLETIONS_URL).mock(
         return_value=httpx.Response(400, json={"error": {"message": "bad request"}})
     )
-    retry = mocker.patch.object(tasks.analyze_call, "retry")
 
     tasks.analyze_call(call.id)
+    tasks.analyze_call(call.id)
 
-    retry.assert_not_called()
+    assert route.call_count == 1
     call.refresh_from_db()
     assert call.analysis_status == Call.AnalysisStatus.FAILED
-
-
-def test_retries_are_bounded_and_end_in_failed(respx_mock, call):
-    route = respx_mock.post(COMPLETIONS_URL).mock(
-        return_value=httpx.Response(503, json={"error": {"message": "busy"}})
-    )
-
-    # apply() runs the task and its retries in this process, one after another.
-    tasks.analyze_call.apply(args=(call.id,))
-
-    call.refresh_from_db()
-    assert call.analysis_status == Call.AnalysisStatus.FAILED
-    assert "OpenAI HTTP 503" in call.analysis_error
-    assert route.call_count == tasks.analyze_call.max_retries + 1
+    assert call.analysis_error.startswith("Permanent: OpenAI HTTP 400")
+    assert call.analysis_retry_at is None
 
 
 def test_analysis_task_options():
@@ -121,9 +107,8 @@ def test_analysis_task_options():
 
     assert task.name == "calls.analyze_call"
     assert task.acks_late and task.reject_on_worker_lost
-    assert task.autoretry_for == (AnalysisError,)
-    assert task.retry_backoff and task.retry_jitter
-    assert task.max_retries == 5
+    # Retries live on the row (analysis_retries.retry_schedule), not in the broker.
+    assert not getattr(task, "autoretry_for", ())
 
 
 def test_the_sweep_task_calls_the_service(mocker):

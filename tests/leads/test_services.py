@@ -372,20 +372,66 @@ def test_record_call_analysis_fills_blanks_and_keeps_staff_values(business, sett
     lead = lead_services.record_call_analysis(
         lead,
         name="Dana Whitfield",
-        email="dana@example.com",
+        email="Dana@Example.com",
         interest="bridal",
         score=75,
         score_reason="A wedding party of six.",
     )
 
     lead.refresh_from_db()
-    assert (lead.name, lead.email, lead.interest) == (
-        "Dana W.",
-        "dana@example.com",
-        "bridal",
-    )
+    assert (lead.name, lead.email, lead.interest) == ("Dana W.", "", "bridal")
+    assert lead.suggested_email == "dana@example.com"
     assert (lead.score, lead.score_reason) == (75, "A wedding party of six.")
     assert lead.status == Lead.Status.QUALIFIED
+
+
+def test_an_email_the_analysis_heard_is_never_a_destination(business):
+    """The caller's confirmations cannot go to an address nobody confirmed."""
+    lead = LeadFactory(business=business, email="", has_email_consent=True)
+
+    lead_services.record_call_analysis(lead, email="dana@exmaple.com")
+
+    lead.refresh_from_db()
+    assert lead.email == ""
+    assert lead.suggested_email == "dana@exmaple.com"
+
+
+def test_the_email_already_on_file_is_not_suggested_again(business):
+    lead = LeadFactory(business=business, email="dana@example.com")
+
+    lead_services.record_call_analysis(lead, email="DANA@example.com")
+
+    lead.refresh_from_db()
+    assert lead.suggested_email == ""
+
+
+def test_staff_confirm_the_suggested_email(business):
+    lead = LeadFactory(
+        business=business, email="old@example.com", suggested_email="dana@example.com"
+    )
+    other = LeadFactory(business=business, email="x@example.com")
+
+    confirmed = lead_services.confirm_suggested_emails(Lead.objects.all())
+
+    assert confirmed == 1
+    lead.refresh_from_db(), other.refresh_from_db()
+    assert (lead.email, lead.suggested_email) == ("dana@example.com", "")
+    assert "email was old@example.com" in lead.notes
+    assert other.email == "x@example.com"
+
+
+def test_the_caller_giving_the_heard_email_confirms_it(business):
+    lead = LeadFactory(
+        business=business,
+        phone="+15125550187",
+        email="",
+        suggested_email="d@example.com",
+    )
+
+    lead_services.capture_lead(business, phone="+15125550187", email="d@example.com")
+
+    lead.refresh_from_db()
+    assert (lead.email, lead.suggested_email) == ("d@example.com", "")
 
 
 def test_record_call_analysis_ignores_a_bad_email_and_a_missing_score(business):

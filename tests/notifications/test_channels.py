@@ -116,8 +116,25 @@ def test_invalid_address_is_permanent():
     ("error", "permanent"),
     [
         (smtplib.SMTPRecipientsRefused({"dana@example.com": (550, b"no")}), True),
+        (smtplib.SMTPRecipientsRefused({"dana@example.com": (450, b"grey")}), False),
+        (smtplib.SMTPDataError(554, b"message rejected"), True),
+        (smtplib.SMTPDataError(421, b"try again later"), False),
+        (smtplib.SMTPSenderRefused(451, b"busy", "roxy@example.com"), False),
+        (smtplib.SMTPAuthenticationError(535, b"bad login"), False),
         (smtplib.SMTPServerDisconnected("gone"), False),
+        (TimeoutError("timed out"), False),
         (ConnectionRefusedError(), False),
+    ],
+    ids=[
+        "550-recipient",
+        "450-greylisted",
+        "554-data",
+        "421-data",
+        "451-sender",
+        "535-login",
+        "disconnected",
+        "timeout",
+        "refused",
     ],
 )
 def test_smtp_errors_are_classified(settings, mocker, error, permanent):
@@ -141,6 +158,45 @@ def test_send_dispatches_email_notifications():
     (sent,) = mail.outbox
     assert sent.subject == "New lead"
     assert sent.from_email.startswith(notification.business.name)
+
+
+@pytest.mark.django_db
+def test_every_try_of_a_notification_carries_the_same_message_id(settings):
+    """A copy sent again after a worker died is the same message to the receiver."""
+    settings.DEFAULT_FROM_EMAIL = "Roxy <roxy@voicehive.example>"
+    notification = NotificationFactory()
+
+    channels.send(notification)
+    channels.send(notification)
+
+    first, second = (m.extra_headers["Message-ID"] for m in mail.outbox)
+    assert first == second
+    assert first.startswith(f"<notification-{notification.id}.")
+    assert first.endswith("@voicehive.example>")
+    assert mail.outbox[0].metadata == {"notification_id": str(notification.id)}
+
+
+@pytest.mark.django_db
+def test_the_smtp_backend_uses_the_configured_server(settings, mocker):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "smtp.example.com"
+    settings.EMAIL_PORT = 587
+    settings.EMAIL_HOST_USER = "roxy"
+    settings.EMAIL_HOST_PASSWORD = "secret"
+    settings.EMAIL_USE_TLS = True
+    settings.EMAIL_TIMEOUT = 20.0
+    smtp = mocker.patch("smtplib.SMTP")
+
+    channels.send(NotificationFactory())
+
+    (opened,) = smtp.call_args_list
+    assert opened.args == ("smtp.example.com", 587)
+    assert opened.kwargs["timeout"] == 20.0
+    connection = smtp.return_value
+    connection.starttls.assert_called_once()
+    connection.login.assert_called_once_with("roxy", "secret")
+    (sent,) = connection.sendmail.call_args_list
+    assert b"Message-ID: <notification-" in sent.args[2]
 
 
 @pytest.mark.django_db

@@ -43,7 +43,9 @@ def test_email_kept_on_this_machine_is_a_warning(settings, backend):
         checks.Warning(
             f"EMAIL_BACKEND is {backend}: staff alerts and confirmations are not sent.",
             hint="Set EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend and "
-            "ANYMAIL_API_KEY.",
+            "ANYMAIL_API_KEY, or EMAIL_BACKEND="
+            "django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST, "
+            "EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS.",
             id="notifications.W001",
         )
     ]
@@ -79,24 +81,58 @@ def test_anymail_with_the_esps_api_key_passes(settings):
     assert check_email() == []
 
 
-def test_smtp_without_a_host_is_an_error(settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "localhost"
-
-    assert check_email() == [
-        checks.Error(
-            "The SMTP backend has no EMAIL_HOST.",
-            hint="Set EMAIL_HOST, EMAIL_HOST_USER and EMAIL_HOST_PASSWORD.",
-            id="notifications.E002",
-        )
-    ]
-
-
-def test_smtp_with_a_host_passes(settings):
+@pytest.fixture
+def smtp(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "smtp.example.com"
+    settings.EMAIL_PORT = 587
+    settings.EMAIL_HOST_USER = "roxy"
+    settings.EMAIL_HOST_PASSWORD = "secret"
+    settings.EMAIL_USE_TLS = True
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 20.0
+    return settings
 
+
+def test_smtp_without_a_host_is_an_error(smtp):
+    smtp.EMAIL_HOST = "localhost"
+
+    (error,) = check_email()
+    assert error.id == "notifications.E002"
+    assert error.level == checks.ERROR
+    for name in ("EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_USE_TLS"):
+        assert name in error.hint
+
+
+def test_smtp_fully_configured_passes(smtp):
     assert check_email() == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "check_id"),
+    [
+        ({"EMAIL_USE_SSL": True}, "notifications.E006"),
+        ({"EMAIL_HOST_PASSWORD": ""}, "notifications.E007"),
+        ({"EMAIL_USE_TLS": False}, "notifications.W003"),
+        ({"EMAIL_TIMEOUT": None}, "notifications.E008"),
+    ],
+    ids=["tls-and-ssl", "user-without-password", "clear-text", "no-timeout"],
+)
+def test_smtp_settings_that_would_fail_are_reported(smtp, changes, check_id):
+    for name, value in changes.items():
+        setattr(smtp, name, value)
+
+    assert [message.id for message in check_email()] == [check_id]
+
+
+def test_the_smtp_settings_are_read_from_the_environment():
+    """Every setting the check (and the fix it prints) names exists in settings."""
+    from voicehive import settings as module
+
+    for name in ("EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD"):
+        assert hasattr(module, name)
+    for name in ("EMAIL_USE_TLS", "EMAIL_USE_SSL", "EMAIL_TIMEOUT"):
+        assert hasattr(module, name)
 
 
 # --- SMS ---

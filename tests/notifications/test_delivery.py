@@ -7,7 +7,6 @@ from kombu.exceptions import OperationalError
 
 from apps.notifications import delivery
 from apps.notifications.channels import DeliveryError
-from apps.notifications.delivery import TransientDeliveryError
 from apps.notifications.models import Notification
 from tests.notifications.factories import NotificationFactory, SmsNotificationFactory
 
@@ -51,7 +50,9 @@ def test_delivering_twice_sends_once():
 def test_delivery_query_budget(django_assert_max_num_queries):
     notification = NotificationFactory()
 
-    with django_assert_max_num_queries(4):  # claim, load, mark sent, reload
+    # claim, load, provider health read, health write (none while healthy: one
+    # UPDATE matching no row), mark sent, reload
+    with django_assert_max_num_queries(6):
         delivery.deliver_notification(notification.id)
 
 
@@ -70,31 +71,35 @@ def test_deliver_of_a_missing_row_is_a_noop():
     assert delivery.deliver_notification(123456) is None
 
 
-def test_transient_failure_requeues_and_raises(mocker):
+def test_transient_failure_schedules_the_retry_on_the_row(mocker, time_machine):
+    time_machine.move_to(dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC), tick=False)
     notification = NotificationFactory()
     mocker.patch(
         "apps.notifications.channels.send", side_effect=DeliveryError("Twilio 503")
     )
 
-    with pytest.raises(TransientDeliveryError, match="Twilio 503"):
-        delivery.deliver_notification(notification.id)
+    delivered = delivery.deliver_notification(notification.id)  # never raises
 
-    notification.refresh_from_db()
-    assert notification.status == Notification.Status.QUEUED
-    assert notification.attempts == 1
-    assert notification.last_error == "Twilio 503"
-    assert notification.claimed_at is None
+    assert delivered.status == Notification.Status.QUEUED
+    assert delivered.attempts == 1
+    assert delivered.last_error.startswith("Will retry at 2026-03-02 12:00:")
+    assert delivered.last_error.endswith("Twilio 503")
+    assert delivered.claimed_at is None and delivered.enqueued_at is None
+    wait = delivered.send_after - timezone.now()
+    assert dt.timedelta(seconds=15) <= wait <= dt.timedelta(seconds=30)
 
 
-def test_a_requeued_row_can_be_delivered_on_retry(mocker):
+def test_a_rescheduled_row_is_delivered_when_its_time_comes(mocker, time_machine):
+    time_machine.move_to(dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC), tick=False)
     notification = NotificationFactory()
     mocker.patch(
         "apps.notifications.channels.send",
         side_effect=[DeliveryError("busy"), "msg-2"],
     )
 
-    with pytest.raises(TransientDeliveryError):
-        delivery.deliver_notification(notification.id)
+    delivery.deliver_notification(notification.id)
+    assert delivery.deliver_notification(notification.id) is None  # not due yet
+    time_machine.shift(dt.timedelta(seconds=31))
     delivered = delivery.deliver_notification(notification.id)
 
     assert delivered.status == Notification.Status.SENT
@@ -102,7 +107,21 @@ def test_a_requeued_row_can_be_delivered_on_retry(mocker):
     assert delivered.last_error == ""
 
 
-def test_transient_failure_on_the_last_attempt_fails_for_good(mocker, settings):
+def test_a_transient_failure_past_the_retry_window_fails_for_good(mocker, settings):
+    settings.NOTIFICATIONS_RETRY_FOR_HOURS = 48
+    notification = NotificationFactory(attempts=40)
+    Notification.objects.filter(id=notification.id).update(
+        created_at=timezone.now() - dt.timedelta(hours=49)
+    )
+    mocker.patch("apps.notifications.channels.send", side_effect=DeliveryError("busy"))
+
+    delivered = delivery.deliver_notification(notification.id)
+
+    assert delivered.status == Notification.Status.FAILED
+    assert delivered.last_error == "Gave up after 41 attempt(s): busy"
+
+
+def test_a_transient_failure_past_max_attempts_fails_for_good(mocker, settings):
     settings.NOTIFICATIONS_MAX_ATTEMPTS = 6
     notification = NotificationFactory(attempts=5)
     mocker.patch("apps.notifications.channels.send", side_effect=DeliveryError("busy"))
@@ -123,7 +142,7 @@ def test_permanent_failure_marks_failed_without_raising(mocker):
     delivered = delivery.deliver_notification(notification.id)
 
     assert delivered.status == Notification.Status.FAILED
-    assert delivered.last_error == "21211 invalid number"
+    assert delivered.last_error == "Permanent: 21211 invalid number"
 
 
 def test_a_row_that_changed_hands_mid_send_is_left_alone(mocker):
@@ -163,7 +182,7 @@ def test_sweep_rings_due_rows_that_were_not_picked_up(deliveries, settings):
 
     counts = delivery.sweep_notifications()
 
-    assert counts == {"released": 0, "failed": 0, "enqueued": 2}
+    assert counts == {"released": 0, "failed": 0, "recovered": 0, "enqueued": 2}
     assert {c.args[0] for c in deliveries.call_args_list} == {lost.id, now_due.id}
     lost.refresh_from_db(), fresh.refresh_from_db(), deferred.refresh_from_db()
     assert lost.enqueued_at > ago(seconds=5)
@@ -190,7 +209,7 @@ def test_sweep_releases_sending_rows_past_the_hard_time_limit(deliveries, settin
 
     counts = delivery.sweep_notifications()
 
-    assert counts == {"released": 1, "failed": 0, "enqueued": 1}
+    assert counts == {"released": 1, "failed": 0, "recovered": 0, "enqueued": 1}
     stale.refresh_from_db(), busy.refresh_from_db()
     assert stale.status == Notification.Status.QUEUED and stale.claimed_at is None
     assert busy.status == Notification.Status.SENDING

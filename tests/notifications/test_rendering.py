@@ -125,7 +125,7 @@ def test_missing_optional_fields_leave_no_gaps():
     assert "Name: not given" in body
 
 
-def test_booking_confirmation_email_carries_an_ics_invite_in_utc():
+def test_booking_confirmation_email_carries_an_ics_invite_in_local_time():
     message = render("booking_confirmation", "email")
 
     (attachment,) = message.attachments
@@ -133,10 +133,84 @@ def test_booking_confirmation_email_carries_an_ics_invite_in_utc():
     assert attachment["mimetype"] == "text/calendar"
     event = icalendar.Calendar.from_ical(attachment["content"]).walk("VEVENT")[0]
     assert event.decoded("dtstart") == START
-    assert event.decoded("dtstart").utcoffset() == dt.timedelta(0)
     assert event.decoded("dtend") == START + dt.timedelta(hours=2, minutes=30)
     assert str(event["uid"]) == "appointment-7@voicehive"
     assert str(event["summary"]) == "Haircut & color at Maison Belle Hair Studio"
+
+
+def test_invite_times_carry_the_business_zone_and_its_vtimezone():
+    ics = render("booking_confirmation", "email").attachments[0]["content"]
+
+    assert "DTSTART;TZID=America/Chicago:20260314T140000" in ics
+    calendar = icalendar.Calendar.from_ical(ics)
+    (zone,) = calendar.walk("VTIMEZONE")
+    assert str(zone["tzid"]) == "America/Chicago"
+    # Both sides of the 8 March 2026 DST change are described.
+    names = {str(part["tzname"]) for part in zone.subcomponents}
+    assert {"CST", "CDT"} <= names
+
+
+def test_a_time_across_the_dst_change_reads_the_right_local_hour():
+    """Booked before the change (CST) for a visit after it (CDT)."""
+    start = dt.datetime(2026, 11, 2, 15, 0, tzinfo=dt.UTC)  # 9:00 AM CST
+    context = {**CONTEXT, "start_at": start, "end_at": start + dt.timedelta(hours=1)}
+
+    ics = render("booking_confirmation", "email", context).attachments[0]["content"]
+
+    assert "DTSTART;TZID=America/Chicago:20261102T090000" in ics
+    event = icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]
+    assert event.decoded("dtstart") == start
+
+
+def test_the_customer_is_the_attendee_when_their_email_is_known():
+    context = {**CONTEXT, "customer_email": "dana@example.com"}
+
+    ics = render("booking_confirmation", "email", context).attachments[0]["content"]
+
+    attendee = icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]["attendee"]
+    assert str(attendee) == "mailto:dana@example.com"
+    assert attendee.params["CN"] == "Dana O'Neil"
+    assert attendee.params["PARTSTAT"] == "ACCEPTED"
+
+
+def test_no_attendee_without_an_email():
+    ics = render("booking_confirmation", "email").attachments[0]["content"]
+
+    assert "attendee" not in icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]
+
+
+@pytest.mark.parametrize(
+    ("kind", "sequence"),
+    [("booking_confirmation", 0), ("reschedule_notice", 1), ("cancellation_notice", 2)],
+)
+def test_invites_pass_a_strict_rfc_5545_parser(kind, sequence):
+    """`ical` (a second, strict parser) reads the same event back."""
+    from ical.calendar_stream import IcsCalendarStream
+
+    context = {
+        **CONTEXT,
+        "customer_email": "dana@example.com",
+        "invite_sequence": sequence,
+    }
+    ics = render(kind, "email", context).attachments[0]["content"]
+
+    calendar = IcsCalendarStream.calendar_from_ics(ics)
+    (event,) = calendar.events
+    assert event.uid == "appointment-7@voicehive"
+    assert event.sequence == sequence
+    assert event.dtstart == START
+    assert [str(tz.tz_id) for tz in calendar.timezones] == ["America/Chicago"]
+
+
+def test_sequence_must_fit_the_icalendar_integer():
+    with pytest.raises(ValueError, match="SEQUENCE"):
+        rendering.build_invite(
+            uid="u",
+            start_at=START,
+            end_at=START,
+            summary="x",
+            sequence=int(dt.datetime(2038, 2, 1, tzinfo=dt.UTC).timestamp()),
+        )
 
 
 def test_reschedule_invite_keeps_the_uid_and_bumps_the_sequence():

@@ -1,12 +1,10 @@
 import pytest
 from celery.contrib.testing.worker import start_worker
-from celery.exceptions import Retry
 from django.conf import settings as django_settings
 from django.core import mail
 
 from apps.notifications import delivery, services, tasks
 from apps.notifications.channels import DeliveryError
-from apps.notifications.delivery import TransientDeliveryError
 from apps.notifications.models import Notification
 from tests.brokers import use_broker, use_redis, wait_for_worker
 from tests.businesses.factories import BusinessFactory
@@ -35,51 +33,30 @@ def test_deliver_task_is_idempotent_when_run_twice():
     assert len(mail.outbox) == 1
 
 
-def test_transient_error_is_retried_with_backoff(mocker):
+def test_transient_error_leaves_the_retry_to_the_row(mocker):
     notification = NotificationFactory()
     mocker.patch("apps.notifications.channels.send", side_effect=DeliveryError("503"))
-    retry = mocker.patch.object(
-        tasks.deliver_notification, "retry", side_effect=Retry()
-    )
 
-    with pytest.raises(Retry):
-        tasks.deliver_notification(notification.id)
+    tasks.deliver_notification(notification.id)  # nothing raised to Celery
 
-    (call,) = retry.call_args_list
-    assert isinstance(call.kwargs["exc"], TransientDeliveryError)
-    assert "countdown" in call.kwargs  # retry_backoff
     notification.refresh_from_db()
     assert notification.status == Notification.Status.QUEUED
+    assert notification.send_after is not None
 
 
 def test_permanent_error_is_not_retried(mocker):
     notification = NotificationFactory()
-    mocker.patch(
+    send = mocker.patch(
         "apps.notifications.channels.send",
         side_effect=DeliveryError("invalid number", permanent=True),
     )
-    retry = mocker.patch.object(tasks.deliver_notification, "retry")
 
     tasks.deliver_notification(notification.id)
+    tasks.deliver_notification(notification.id)
 
-    retry.assert_not_called()
+    assert send.call_count == 1
     notification.refresh_from_db()
     assert notification.status == Notification.Status.FAILED
-
-
-def test_retries_are_bounded_and_end_in_failed(mocker):
-    notification = NotificationFactory()
-    send = mocker.patch(
-        "apps.notifications.channels.send", side_effect=DeliveryError("503")
-    )
-
-    # apply() runs the task and its retries in this process, one after another.
-    tasks.deliver_notification.apply(args=(notification.id,))
-
-    notification.refresh_from_db()
-    assert notification.status == Notification.Status.FAILED
-    assert notification.attempts == django_settings.NOTIFICATIONS_MAX_ATTEMPTS
-    assert send.call_count == tasks.deliver_notification.max_retries + 1
 
 
 def test_delivery_task_options():
@@ -87,9 +64,8 @@ def test_delivery_task_options():
 
     assert task.name == "notifications.deliver_notification"
     assert task.acks_late and task.reject_on_worker_lost
-    assert task.autoretry_for == (TransientDeliveryError,)
-    assert task.max_retries == 5
-    assert task.max_retries + 1 == django_settings.NOTIFICATIONS_MAX_ATTEMPTS
+    # Retries live on the row (delivery.retry_schedule), not in the broker.
+    assert not getattr(task, "autoretry_for", ())
 
 
 def test_sweep_task_calls_the_service(mocker):

@@ -55,3 +55,25 @@ def test_dry_run_queues_nothing():
 def test_an_unknown_business_fails():
     with pytest.raises(CommandError, match="No business with slug 'nope'"):
         _run("--business", "nope")
+
+
+def test_selects_failed_and_skipped_calls_by_status():
+    failed = CallFactory(
+        analysis_status=Call.AnalysisStatus.FAILED, analysis_error="OpenAI HTTP 500"
+    )
+    skipped = CallFactory(analysis_status=Call.AnalysisStatus.SKIPPED)
+    CallFactory(analysis_status=Call.AnalysisStatus.COMPLETED, prompt_version="v1")
+
+    assert _run("--status", "failed", "--status", "skipped", "--dry-run") == (
+        "Would queue 2 call(s) for analysis."
+    )
+    assert _run("--status", "failed").startswith("Queued 1 call(s)")
+    failed.refresh_from_db(), skipped.refresh_from_db()
+    assert failed.analysis_status == Call.AnalysisStatus.PENDING
+    assert failed.analysis_error == "" and failed.analysis_attempts == 0
+    assert skipped.analysis_status == Call.AnalysisStatus.SKIPPED
+
+
+def test_an_unknown_status_is_refused():
+    with pytest.raises(CommandError):
+        _run("--status", "pending")
