@@ -199,7 +199,7 @@ class Gunicorn:
     def _wait_until_up(self) -> None:
         import httpx
 
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a busy machine boots slowly
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited; see {RESULTS / 'gunicorn.log'}")
@@ -208,7 +208,7 @@ class Gunicorn:
                 return
             except httpx.HTTPError:
                 time.sleep(0.2)
-        raise RuntimeError("gunicorn did not answer within 30 s")
+        raise RuntimeError("gunicorn did not answer within 90 s")
 
 
 def database_backends(database_url: str) -> list[int]:

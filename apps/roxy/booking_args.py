@@ -7,9 +7,11 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from apps.appointments import slots
 from apps.appointments.models import Appointment, Provider, Service
+from apps.roxy import booking_words
 from apps.roxy.dates import DateParseError, resolve_dates
 from apps.roxy.matching import match_name
 from apps.roxy.speech import parse_clock, say_day, say_list
@@ -25,14 +27,17 @@ def service_from(args: dict[str, Any], context: ToolContext) -> Service:
     names = [s.name for s in services]
     if not said:
         raise ToolError(
-            f"Which service? The options are {say_list(names, conjunction='or')}."
+            gettext("Which service? The options are {options}.").format(
+                options=say_list(names, conjunction="or")
+            )
         )
     match = match_name(said, services, key=lambda s: s.name)
     if match.found is None:
         options = [s.name for s in (match.options or services)][:6]
         raise ToolError(
-            f'There is no service called "{said}". Did they mean '
-            f"{say_list(options, conjunction='or')}?"
+            gettext(
+                'There is no service called "{said}". Did they mean {options}?'
+            ).format(said=said, options=say_list(options, conjunction="or"))
         )
     return match.found
 
@@ -49,14 +54,18 @@ def provider_from(
     if match.found is None:
         options = [p.name for p in (match.options or staff)][:6]
         raise ToolError(
-            f'Nobody called "{said}" works here. Did they mean '
-            f"{say_list(options, conjunction='or')}?"
+            gettext(
+                'Nobody called "{said}" works here. Did they mean {options}?'
+            ).format(said=said, options=say_list(options, conjunction="or"))
         )
     if not service.providers.filter(pk=match.found.pk).exists():
         others = service.providers.filter(is_active=True).values_list("name", flat=True)
         raise ToolError(
-            f"{match.found.name} doesn't do {service.name}. "
-            f"{say_list(list(others), conjunction='or') or 'Nobody'} does."
+            gettext("{person} doesn't do {service}. {others} does.").format(
+                person=match.found.name,
+                service=service.name,
+                others=say_list(list(others), conjunction="or") or gettext("Nobody"),
+            )
         )
     return match.found
 
@@ -74,9 +83,29 @@ def dates_from(args: dict[str, Any], context: ToolContext) -> tuple[dt.date, dt.
         raise ToolError(str(exc)) from None
     if last < context.today:
         raise ToolError(
-            f"{say_day(last)}, {last.year} has already passed; today is {say_day(context.today)}."
+            gettext("{day}, {year} has already passed; today is {today}.").format(
+                day=say_day(last), year=last.year, today=say_day(context.today)
+            )
         )
-    return max(first, context.today), last
+    # Days past the horizon hold no bookable time, and near the end of the
+    # calendar (9999-12-31) the day after would overflow.
+    horizon = bookable_until(context)
+    if first > horizon:
+        raise ToolError(beyond_horizon(context))
+    return max(first, context.today), min(last, horizon)
+
+
+def bookable_until(context: ToolContext) -> dt.date:
+    """The last local day the business takes bookings for."""
+    return context.today + dt.timedelta(days=context.business.booking_horizon_days)
+
+
+def beyond_horizon(context: ToolContext) -> str:
+    horizon = bookable_until(context)
+    return gettext(
+        "{business} takes bookings up to {day}, {year}. Ask the caller for an "
+        "earlier day."
+    ).format(business=context.business.name, day=say_day(horizon), year=horizon.year)
 
 
 def start_from(args: dict[str, Any], context: ToolContext) -> dt.datetime:
@@ -91,14 +120,18 @@ def start_from(args: dict[str, Any], context: ToolContext) -> dt.datetime:
     except ValueError:
         moment = None
     if moment is not None:
+        if moment.date() > bookable_until(context):
+            raise ToolError(beyond_horizon(context))
         return moment.replace(tzinfo=context.tz)
     first, last = dates_from(args, context)
     if first != last:
-        raise ToolError("Which day exactly? Ask the caller for one day.")
+        raise ToolError(gettext("Which day exactly? Ask the caller for one day."))
     said_time = text_arg(args, "time", "start_time", limit=40)
     clock = parse_clock(said_time) if said_time else None
     if clock is None:
-        raise ToolError("What time? Ask the caller, or check availability first.")
+        raise ToolError(
+            gettext("What time? Ask the caller, or check availability first.")
+        )
     return dt.datetime.combine(first, clock, tzinfo=context.tz)
 
 
@@ -106,8 +139,8 @@ def slot_ref_from(slot_id: str) -> slots.SlotRef:
     """A slot id we issued, decoded; forged or altered ids are refused."""
     try:
         return slots.parse_slot_id(slot_id)
-    except slots.InvalidSlotError as exc:
-        raise ToolError(str(exc)) from None
+    except slots.InvalidSlotError:
+        raise ToolError(booking_words.invalid_slot()) from None
 
 
 def booking_from(
@@ -124,7 +157,9 @@ def booking_from(
             pk=ref.provider_id, is_active=True
         ).first()
         if service is None or provider is None:
-            raise ToolError("That slot id isn't valid here. Check availability again.")
+            raise ToolError(
+                gettext("That slot id isn't valid here. Check availability again.")
+            )
         return service, provider, ref.start_at, True
     service = service_from(args, context)
     return (
@@ -144,14 +179,18 @@ def new_time_from(
         ref = slot_ref_from(slot_id)
         if ref.service_id != appointment.service_id:
             raise ToolError(
-                f"That slot is for another service. Check availability for "
-                f"{appointment.service.name} instead."
+                gettext(
+                    "That slot is for another service. Check availability for "
+                    "{service} instead."
+                ).format(service=appointment.service.name)
             )
         provider = context.business.providers.filter(
             pk=ref.provider_id, is_active=True
         ).first()
         if provider is None:
-            raise ToolError("That slot id isn't valid here. Check availability again.")
+            raise ToolError(
+                gettext("That slot id isn't valid here. Check availability again.")
+            )
         return provider, ref.start_at, True
     provider = provider_from(args, context, appointment.service) or appointment.provider
     return provider, start_from(args, context), False

@@ -23,6 +23,10 @@ import calendar
 import datetime as dt
 import re
 
+from django.utils.dates import MONTHS as MONTH_NAMES
+from django.utils.dates import WEEKDAYS as DAY_NAMES
+from django.utils.translation import gettext
+
 WEEKDAYS = {
     "monday": 0,
     "mon": 0,
@@ -127,33 +131,49 @@ DAY_SPAN = re.compile(
 LEADING_WORDS = re.compile(r"^(?:on|for|any ?time|sometime|some time) ")
 PART_OF_DAY = re.compile(r" (?:in the )?(?:morning|afternoon|evening|night)$")
 
-HINT = "Could you give me a day, like tomorrow, Friday, or March 15th?"
+
+def _hint() -> str:
+    # Built when raised, so it is in the call's language (apps.roxy.languages.speaking).
+    return gettext("Could you give me a day, like tomorrow, Friday, or March 15th?")
 
 
 class DateParseError(ValueError):
     """The text names no date we understand; the message can be read to the caller."""
 
+    def __init__(self, message: str, *, hint: bool = True) -> None:
+        super().__init__(f"{message} {_hint()}" if hint else message)
+
 
 def resolve_dates(text: str, *, today: dt.date) -> tuple[dt.date, dt.date]:
     """Return the inclusive (first, last) dates `text` names, relative to `today`."""
+    try:
+        return _resolve_dates(text, today=today)
+    except OverflowError:
+        # "in 9999999 days", or a range running past the year 9999.
+        raise DateParseError(
+            gettext('"{text}" is too far away to be a date.').format(text=text.strip())
+        ) from None
+
+
+def _resolve_dates(text: str, *, today: dt.date) -> tuple[dt.date, dt.date]:
     if isinstance(today, dt.datetime):
         today = today.date()
     phrase = _normalise(text)
     if not phrase:
-        raise DateParseError(f"I didn't catch a date. {HINT}")
+        raise DateParseError(gettext("I didn't catch a date."))
     single = _resolve_single(phrase, today)
     if single is not None:
         return single
     match = RANGE.fullmatch(phrase)
     if match is None:
-        raise DateParseError(
-            f'I couldn\'t work out which day "{text.strip()}" is. {HINT}'
-        )
+        raise DateParseError(_unknown_day(text))
     first = _resolve_part(match["first"], today, text)[0]
     last = _resolve_part(match["last"], first, text, allow_bare_day=True)[1]
     if last < first:
         raise DateParseError(
-            f'The range in "{text.strip()}" ends before it starts. {HINT}'
+            gettext('The range in "{text}" ends before it starts.').format(
+                text=text.strip()
+            )
         )
     return first, last
 
@@ -179,10 +199,14 @@ def _resolve_part(
         phrase = f"{phrase}th"
     resolved = _resolve_single(phrase, today)
     if resolved is None:
-        raise DateParseError(
-            f'I couldn\'t work out which day "{text.strip()}" is. {HINT}'
-        )
+        raise DateParseError(_unknown_day(text))
     return resolved
+
+
+def _unknown_day(text: str) -> str:
+    return gettext('I couldn\'t work out which day "{text}" is.').format(
+        text=text.strip()
+    )
 
 
 def _resolve_single(phrase: str, today: dt.date) -> tuple[dt.date, dt.date] | None:
@@ -286,9 +310,11 @@ def _month_day(match: re.Match, today: dt.date) -> dt.date:
         if candidate >= today:
             return candidate
     if not 1 <= month <= 12:
-        raise DateParseError(f"There's no month {month}. {HINT}")
+        raise DateParseError(gettext("There's no month {month}.").format(month=month))
     raise DateParseError(
-        f"There's no {_month_name(month)} {day} this year or next. {HINT}"
+        gettext("There's no {month} {day} this year or next.").format(
+            month=_month_name(month), day=day
+        )
     )
 
 
@@ -302,7 +328,7 @@ def _next_day_of_month(day: int, today: dt.date) -> dt.date:
         if candidate and candidate >= today:
             return candidate
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    raise DateParseError(f"No month has a day {day}. {HINT}")
+    raise DateParseError(gettext("No month has a day {day}.").format(day=day))
 
 
 def _build(year: int, month: int, day: int) -> dt.date:
@@ -310,12 +336,17 @@ def _build(year: int, month: int, day: int) -> dt.date:
         return dt.date(year, month, day)
     except ValueError:
         raise DateParseError(
-            f"There's no such date as {_month_name(month)} {day}, {year}. {HINT}"
+            gettext("There's no such date as {month} {day}, {year}.").format(
+                month=_month_name(month), day=day, year=year
+            )
         ) from None
 
 
 def _month_name(month: int) -> str:
-    return calendar.month_name[month] if 1 <= month <= 12 else f"month {month}"
+    # In the call's language (django.utils.dates.MONTHS are translated).
+    if 1 <= month <= 12:
+        return str(MONTH_NAMES[month])
+    return gettext("month {number}").format(number=month)
 
 
 def _weekday_and_date(phrase: str, today: dt.date) -> tuple[dt.date, dt.date] | None:
@@ -328,8 +359,18 @@ def _weekday_and_date(phrase: str, today: dt.date) -> tuple[dt.date, dt.date] | 
         return None
     day = dated[0]
     if day.weekday() != WEEKDAYS[head.rstrip(".")]:
+        said = DAY_NAMES[WEEKDAYS[head.rstrip(".")]]
         raise DateParseError(
-            f"{day:%B} {day.day}, {day.year} is a {day:%A}, not a "
-            f"{calendar.day_name[WEEKDAYS[head.rstrip('.')]]}. Which day did you mean?"
+            gettext(
+                "{month} {day}, {year} is a {weekday}, not a {said}. "
+                "Which day did you mean?"
+            ).format(
+                month=_month_name(day.month),
+                day=day.day,
+                year=day.year,
+                weekday=DAY_NAMES[day.weekday()],
+                said=said,
+            ),
+            hint=False,
         )
     return dated

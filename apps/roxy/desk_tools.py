@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from apps.leads import services as lead_services
 from apps.leads.models import CallbackRequest
@@ -12,6 +13,7 @@ from apps.roxy.toolbox import (
     ToolContext,
     ToolError,
     choice_arg,
+    email_arg,
     link_call_to_lead,
     phone_arg,
     text_arg,
@@ -33,10 +35,12 @@ def capture_lead(args: dict[str, Any], context: ToolContext) -> str:
     """Save (or merge into) the caller's lead for staff follow-up."""
     name = text_arg(args, *NAME_ARGS, limit=120)
     phone = phone_arg(args, *PHONE_ARGS, default=context.caller_number)
-    email = text_arg(args, "email", "email_address", limit=254)
+    email = email_arg(args, "email", "email_address")
     if not (phone or email):
         raise ToolError(
-            "I need a phone number or an email to save their details. Ask for one."
+            gettext(
+                "I need a phone number or an email to save their details. Ask for one."
+            )
         )
     notes = text_arg(args, "notes", "details", "message", limit=2000)
     preferred = text_arg(args, "preferred_contact", "contact_method", limit=40)
@@ -54,10 +58,21 @@ def capture_lead(args: dict[str, Any], context: ToolContext) -> str:
     )
     link_call_to_lead(context, lead)
     reach = say_phone(phone) if phone else email
-    urgent = " as a priority" if urgency == CallbackRequest.Urgency.URGENT else ""
-    return (
-        f"Saved {name or 'the caller'}'s details (lead {lead.pk}){urgent}. The team "
-        f"at {context.business.name} will follow up at {reach}."
+    if urgency == CallbackRequest.Urgency.URGENT:
+        saved = gettext(
+            "Saved {name}'s details (lead {id}) as a priority. The team at "
+            "{business} will follow up at {reach}."
+        )
+    else:
+        saved = gettext(
+            "Saved {name}'s details (lead {id}). The team at {business} will "
+            "follow up at {reach}."
+        )
+    return saved.format(
+        name=name or gettext("the caller"),
+        id=lead.pk,
+        business=context.business.name,
+        reach=reach,
     )
 
 
@@ -65,12 +80,12 @@ def take_message(args: dict[str, Any], context: ToolContext) -> str:
     """Record a callback request that staff see in their open list."""
     message = text_arg(args, "message", "msg", "notes", "details", limit=2000)
     if not message:
-        raise ToolError("What is the message? Ask the caller what to pass on.")
+        raise ToolError(gettext("What is the message? Ask the caller what to pass on."))
     number = phone_arg(
         args, "callback_number", *PHONE_ARGS, default=context.caller_number
     )
     if not number:
-        raise ToolError("I need a number to call them back on. Ask for it.")
+        raise ToolError(gettext("I need a number to call them back on. Ask for it."))
     urgency = choice_arg(
         args, "urgency", choices=URGENCY_WORDS, default=CallbackRequest.Urgency.NORMAL
     )
@@ -83,12 +98,20 @@ def take_message(args: dict[str, Any], context: ToolContext) -> str:
         call=context.call,
     )
     link_call_to_lead(context, callback.lead)
-    when = (
-        "as soon as they can" if urgency == CallbackRequest.Urgency.URGENT else "soon"
-    )
-    return (
-        f"Message taken for the team at {context.business.name}. They will call "
-        f"{callback.name or 'the caller'} back {when} at {say_phone(number)}."
+    if urgency == CallbackRequest.Urgency.URGENT:
+        taken = gettext(
+            "Message taken for the team at {business}. They will call {name} back "
+            "as soon as they can at {phone}."
+        )
+    else:
+        taken = gettext(
+            "Message taken for the team at {business}. They will call {name} back "
+            "soon at {phone}."
+        )
+    return taken.format(
+        business=context.business.name,
+        name=callback.name or gettext("the caller"),
+        phone=say_phone(number),
     )
 
 
@@ -97,27 +120,31 @@ def get_business_info(args: dict[str, Any], context: ToolContext) -> str:
     topic = text_arg(args, "topic", "question", limit=40).lower()
     business = context.business
     if topic in ("address", "contact", "location", "phone", "website"):
-        return (
-            prompts.contact_text(business)
-            or "No address or contact details are on file."
+        return prompts.contact_text(business) or gettext(
+            "No address or contact details are on file."
         )
     if topic == "policies":
-        return _written(business.policies, "No policies are written down")
+        return _written(business.policies, gettext("No policies are written down"))
     if topic == "faq":
-        return _written(business.faq, "No FAQ answers are written down")
+        return _written(business.faq, gettext("No FAQ answers are written down"))
     profile = prompts.load_profile(business, now=context.now)
     if topic == "hours":
-        return f"Opening hours: {prompts.hours_text(profile)} {prompts.closures_text(profile)}"
+        hours = gettext("Opening hours: {hours}").format(
+            hours=prompts.hours_text(profile)
+        )
+        return f"{hours} {prompts.closures_text(profile)}"
     if topic in ("services", "prices", "price", "service"):
         return prompts.services_text(profile)
     if topic in ("closures", "holidays"):
         return prompts.closures_text(profile) or (
-            f"No closures in the next {settings.ROXY_CLOSURE_LOOKAHEAD_DAYS} days."
+            gettext("No closures in the next {days} days.").format(
+                days=settings.ROXY_CLOSURE_LOOKAHEAD_DAYS
+            )
         )
     return " ".join(
         [
             prompts.contact_text(business),
-            f"Opening hours: {prompts.hours_text(profile)}",
+            gettext("Opening hours: {hours}").format(hours=prompts.hours_text(profile)),
         ]
     )
 
@@ -125,4 +152,6 @@ def get_business_info(args: dict[str, Any], context: ToolContext) -> str:
 def _written(text: str, missing: str) -> str:
     if text.strip():
         return one_line(text)
-    return f"{missing}. Don't guess: offer to take a message for the team."
+    return gettext(
+        "{missing}. Don't guess: offer to take a message for the team."
+    ).format(missing=missing)

@@ -5,6 +5,8 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext
+
 from apps.businesses.models import Business
 from apps.calls.models import Call
 from apps.core.phones import InvalidPhoneError, normalize_phone
@@ -79,8 +81,31 @@ def phone_arg(args: dict[str, Any], *names: str, default: str) -> str:
         return normalize_phone(said)
     except InvalidPhoneError:
         raise ToolError(
-            f'"{said}" doesn\'t look like a phone number. Ask the caller to repeat it.'
+            gettext(
+                '"{said}" doesn\'t look like a phone number. Ask the caller to repeat it.'
+            ).format(said=said)
         ) from None
+
+
+# The longest address RFC 5321 lets through, and the Lead.email column's size.
+MAX_EMAIL_LENGTH = 254
+
+
+def email_arg(args: dict[str, Any], *names: str) -> str:
+    """An email address from the arguments, whole: never cut to fit the column.
+
+    Too long to be an address is an error, so Roxy asks again; a malformed one is
+    passed on as said (the lead services note it for staff instead of storing it).
+    """
+    said = text_arg(args, *names, limit=2000)
+    if len(said) > MAX_EMAIL_LENGTH:
+        raise ToolError(
+            gettext(
+                "That email address is too long to be right. Ask the caller to spell "
+                "it again, or to give a phone number instead."
+            )
+        )
+    return said
 
 
 def link_call_to_lead(context: ToolContext, lead) -> None:

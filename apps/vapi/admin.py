@@ -7,7 +7,7 @@ from django.utils.html import format_html
 
 from apps.businesses.tenant_admin import TenantScopedAdmin
 from apps.calls.models import WebhookEvent
-from apps.vapi import intake
+from apps.vapi import replay
 
 
 @admin.register(WebhookEvent)
@@ -47,7 +47,7 @@ class WebhookEventAdmin(TenantScopedAdmin):
 
     @admin.action(description="Replay failed or unfinished events")
     def replay_events(self, request, queryset):
-        report = intake.replay_webhook_events(queryset)
+        report = replay.replay_webhook_events(queryset)
         self.message_user(
             request,
             f"Replayed {report.replayed}, still failing {report.failed}, "

@@ -15,12 +15,15 @@ from apps.core.links import is_web_url
 from apps.core.phones import InvalidPhoneError, normalize_phone
 from apps.core.transactions import savepoint_if_nested
 from apps.leads import services as lead_services
+from apps.roxy import transfer_outcomes
 from apps.vapi import protocol
 
 logger = logging.getLogger(__name__)
 
 _MAX_COST = Decimal("999999.9999")  # Call.cost holds 10 digits, 4 of them decimals
 _MAX_URL_LENGTH = 1000
+# Sent when VAPI's transcriber switches language (opted in by apps.roxy.assistant).
+LANGUAGE_CHANGE_DETECTED = "language-change-detected"
 
 
 def find_business(message: protocol.VapiMessage) -> Business | None:
@@ -42,25 +45,33 @@ def find_business(message: protocol.VapiMessage) -> Business | None:
     return None
 
 
-def update_call(message: protocol.VapiMessage) -> Call | None:
-    """The message's call, created if new; locked and saved only if the message changes it."""
+def update_call(
+    message: protocol.VapiMessage, *, with_business: bool = True
+) -> Call | None:
+    """The message's call, created if new; locked and saved only if the message changes it.
+
+    Without `with_business` the call's business is not read along with it (a
+    status update has no use for it; call.business would then cost a query).
+    """
     if not message.call_id:
         return None
+    # The report links the caller's lead, which needs the business.
+    join = with_business or message.type == protocol.END_OF_CALL_REPORT
     apply = CALL_UPDATES.get(message.type, _no_update)
     if apply is _no_update:
         # Most messages of a call in progress (tool calls) change nothing on it.
-        call, created = _find_or_create_call(message)
+        call, created = _find_or_create_call(message, join=join)
         if created or not _unfilled(call, message):
             return call
-    # Tool calls arrive outside a transaction (see process_webhook_event).
+    # Inside the message's transaction (apps.vapi.intake); no savepoint needed.
     with transaction.atomic(savepoint=False):
-        call = _find_call(message, lock=True)
+        call = _find_call(message, lock=True, join=join)
         if call is None:
             created = _create_call(message)
             if created is not None:
                 return created
             # A concurrent copy inserted it first; now it is there to lock.
-            call = _find_call(message, lock=True)
+            call = _find_call(message, lock=True, join=join)
         changed = _fill_call(call, message)
         changed += apply(call, message)
         if changed:
@@ -68,23 +79,28 @@ def update_call(message: protocol.VapiMessage) -> Call | None:
         return call
 
 
-def _find_or_create_call(message: protocol.VapiMessage) -> tuple[Call, bool]:
+def _find_or_create_call(
+    message: protocol.VapiMessage, *, join: bool
+) -> tuple[Call, bool]:
     """The call, without a lock, and whether this message created it."""
     # VAPI asks for the assistant before anything else of a call happens, so
     # that call is new: insert it without looking first.
     if message.type != protocol.ASSISTANT_REQUEST:
-        call = _find_call(message, lock=False)
+        call = _find_call(message, lock=False, join=join)
         if call is not None:
             return call, False
     created = _create_call(message)
     if created is not None:
         return created, True
     # A concurrent copy inserted it first; now it is there to read.
-    return _find_call(message, lock=False), False
+    return _find_call(message, lock=False, join=join), False
 
 
-def _find_call(message: protocol.VapiMessage, *, lock: bool) -> Call | None:
-    calls = Call.objects.select_related("business")
+def _find_call(
+    message: protocol.VapiMessage, *, lock: bool, join: bool = True
+) -> Call | None:
+    # The join with the business (some 40 columns) is half of building this query.
+    calls = Call.objects.select_related("business") if join else Call.objects.all()
     if lock:
         calls = calls.select_for_update(of=("self",))
     try:
@@ -107,7 +123,11 @@ def _create_call(message: protocol.VapiMessage) -> Call | None:
 
 
 def _new_call_fields(message: protocol.VapiMessage) -> dict[str, Any]:
-    fields = {"business": find_business(message), "caller_number": _caller(message)}
+    business = find_business(message)
+    fields = {"business": business, "caller_number": _caller(message)}
+    if business is not None:
+        # Roxy answers in the default; language-change-detected moves it on.
+        fields["language"] = business.spoken_languages()[0]
     if message.call_type:
         fields["type"] = _call_type(message.call_type)
     return fields
@@ -135,13 +155,16 @@ def _unfilled(call: Call, message: protocol.VapiMessage) -> bool:
 
 
 def _apply_status_update(call: Call, message: protocol.VapiMessage) -> list[str]:
-    changed = _apply_times(call, message)
+    # Status updates only fill the times: they can arrive late, after the report,
+    # whose times are VAPI's final word.
+    changed = _apply_times(call, message, overwrite=False)
     if call.advance_status(message.status):
         changed.append("status")
     ending = message.status == Call.Status.ENDED and message.ended_reason
     if ending and not call.ended_reason:
         call.ended_reason = message.ended_reason[:200]
         changed.append("ended_reason")
+    changed += transfer_outcomes.apply_status(call, message)  # issue #16
     return changed
 
 
@@ -160,15 +183,19 @@ def _apply_end_of_call_report(call: Call, message: protocol.VapiMessage) -> list
         "cost": _storable_cost(report.cost),
         "cost_breakdown": report.cost_breakdown,
     }
+    changed += transfer_outcomes.apply_ending(call, message.ended_reason)
     if call.purged_at:
         return [*changed, *_set_reported(call, reported)]
     reported |= {
         "transcript": report.transcript,
         "messages": report.messages,
-        "recording_url": _storable_url(report.recording_url, name="recording"),
-        "stereo_recording_url": _storable_url(
-            report.stereo_recording_url, name="stereo recording"
-        ),
+        # A caller who declined recording is never kept on record (apps.roxy.consent).
+        "recording_url": ""
+        if call.recording_declined_at
+        else _storable_url(report.recording_url, name="recording"),
+        "stereo_recording_url": ""
+        if call.recording_declined_at
+        else _storable_url(report.stereo_recording_url, name="stereo recording"),
         "vapi_summary": report.summary,
         "vapi_structured_data": report.structured_data,
         "vapi_success_evaluation": report.success_evaluation[:200],
@@ -197,15 +224,30 @@ def _flag_hang(call: Call, message: protocol.VapiMessage) -> list[str]:
     return ["has_hang"]
 
 
+def _apply_language_change(call: Call, message: protocol.VapiMessage) -> list[str]:
+    # Recorded even when the business doesn't speak it (staff see what the caller
+    # spoke); Roxy's tools then keep answering in the business's default.
+    language = str(message.body.get("language") or "").strip().lower()
+    language = language.replace("_", "-").split("-")[0][:8]
+    if not language.isalpha() or language == call.language:
+        return []
+    call.language = language
+    return ["language"]
+
+
 def _no_update(call: Call, message: protocol.VapiMessage) -> list[str]:
     return []
 
 
-def _apply_times(call: Call, message: protocol.VapiMessage) -> list[str]:
+def _apply_times(
+    call: Call, message: protocol.VapiMessage, *, overwrite: bool = True
+) -> list[str]:
     changed = []
     for name in ("started_at", "ended_at"):
-        value = getattr(message, name)
-        if value is not None and value != getattr(call, name):
+        value, stored = getattr(message, name), getattr(call, name)
+        if stored is not None and not overwrite:
+            continue
+        if value is not None and value != stored:
             setattr(call, name, value)
             changed.append(name)
     if changed and call.started_at and call.ended_at:
@@ -262,6 +304,8 @@ CALL_UPDATES: dict[str, Callable[[Call, protocol.VapiMessage], list[str]]] = {
     protocol.STATUS_UPDATE: _apply_status_update,
     protocol.END_OF_CALL_REPORT: _apply_end_of_call_report,
     protocol.HANG: _flag_hang,
+    LANGUAGE_CHANGE_DETECTED: _apply_language_change,
+    transfer_outcomes.TRANSFER_UPDATE: transfer_outcomes.apply_transfer_update,
     # Recorded on the call so that Roxy's handlers can link what they do to it.
     **{message_type: _no_update for message_type in protocol.ANSWERED_TYPES},
 }

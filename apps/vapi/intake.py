@@ -3,21 +3,20 @@
 import logging
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from apps.businesses.models import Business
 from apps.calls import post_call
 from apps.calls.models import PURGED, Call, WebhookEvent
-from apps.core.logging import vapi_call_context
 from apps.core.transactions import savepoint_if_nested
-from apps.roxy import assistant, tools
+from apps.roxy import assistant, languages, tools
 from apps.vapi import call_records, protocol
 
 logger = logging.getLogger(__name__)
@@ -29,13 +28,22 @@ RESPONDERS: dict[str, Callable[..., dict[str, Any]]] = {
     protocol.FUNCTION_CALL: tools.answer_tool_calls,
     protocol.TRANSFER_DESTINATION_REQUEST: assistant.answer_transfer_destination_request,
 }
-TOOL_FAILURE = (
+# English msgids; said in the call's language by _said().
+TOOL_FAILURE = gettext_noop(
     "This could not be done just now because of a problem on our side. "
     "Apologise and offer to take a message for the team."
 )
-TOOL_MESSAGES = frozenset({protocol.TOOL_CALLS, protocol.FUNCTION_CALL})
+TOOL_IN_HAND = gettext_noop(
+    "That request is still being handled. Don't say whether it worked: tell the "
+    "caller you are confirming it, then check (find_my_appointments shows a booking)."
+)
 DELETION_NOTICES = frozenset({protocol.CALL_DELETED, protocol.CALL_DELETE_FAILED})
 _POLL_SECONDS = 0.1
+# apps.roxy.assistant marks the assistants it builds with this source.
+ASSISTANT_SOURCE = "assistant-request"
+OMITTED_ASSISTANT = (
+    "as answered to this call's assistant-request (stored on that event)"
+)
 
 
 def receive_vapi_message(message: protocol.VapiMessage) -> dict[str, Any]:
@@ -49,10 +57,132 @@ def receive_vapi_message(message: protocol.VapiMessage) -> dict[str, Any]:
         # Chatty or unknown types: stored for the record (once), nothing else to do.
         record_webhook_event(message, status=WebhookEvent.Status.IGNORED, response={})
         return {}
-    event, created = record_webhook_event(message)
-    if not created:
-        return _stored_answer(event, message)
-    return process_webhook_event(event, message)
+
+    def claim() -> WebhookEvent:
+        # The transaction's first statement: a copy of this message in flight
+        # waits here on the unique key until the first copy commits or rolls back.
+        return _insert_event(message, status=WebhookEvent.Status.RECEIVED)
+
+    try:
+        return _handle(message, claim=claim)
+    except _Redelivered:
+        return _stored_answer(message)
+    except _HandlingFailed as failure:
+        return _store_failure(message, response=failure.answer, error=failure.error)
+
+
+class _Redelivered(Exception):
+    """The message's dedupe key is stored already: another copy got there first."""
+
+
+class _HandlingFailed(Exception):
+    def __init__(self, answer: dict[str, Any], error: str) -> None:
+        super().__init__(error)
+        self.answer, self.error = answer, error
+
+
+def _handle(
+    message: protocol.VapiMessage, *, claim: Callable[[], WebhookEvent]
+) -> dict[str, Any]:
+    """Claim the event, apply the message to its call, answer it: one commit.
+
+    The raw event, what the message changes on its call, the handler's work (a
+    booking, a tool's outcome) and the answer stored on the event land together or
+    not at all. Raises _HandlingFailed with the fallback answer when anything in
+    it failed, and lets _Redelivered through.
+    """
+    business = None
+    try:
+        with transaction.atomic():
+            event = claim()
+            answering = message.type in RESPONDERS  # only Roxy's answers need it
+            call = call_records.update_call(message, with_business=answering)
+            if call is not None and message.type == protocol.END_OF_CALL_REPORT:
+                # The call is PENDING analysis in the database already; this only
+                # rings the worker, and the sweep rings again if the broker is down.
+                transaction.on_commit(partial(post_call.enqueue_analysis, call.pk))
+            if answering:
+                business = (
+                    call.business if call else call_records.find_business(message)
+                )
+            answer = _respond(message, business=business, call=call)
+            _finish(event, WebhookEvent.Status.PROCESSED, call=call, response=answer)
+        return answer
+    except _Redelivered:
+        raise
+    # VAPI must get an answer whatever went wrong; the error stays on the event.
+    except Exception as exc:
+        logger.exception("VAPI %s failed", message.type)
+        error = f"{type(exc).__name__}: {exc}"
+    raise _HandlingFailed(fallback_answer(message, business=business), error)
+
+
+def _insert_event(
+    message: protocol.VapiMessage,
+    *,
+    status: str,
+    call: Call | None = None,
+    response: dict[str, Any] | None = None,
+    error: str = "",
+) -> WebhookEvent:
+    """INSERT the raw message; a copy stored first raises _Redelivered.
+
+    Inside the message's transaction, so a conflict needs no savepoint: the whole
+    transaction (this copy's work) rolls back, and the first copy's answer stands.
+    """
+    # A message arriving after its call was purged or its caller erased keeps no
+    # copy of the conversation and number it carries.
+    payload = PURGED if call is not None and call.purged_at else stored_payload(message)
+    try:
+        event = WebhookEvent.objects.create(
+            dedupe_key=message.dedupe_key,
+            type=message.type,
+            vapi_call_id=message.call_id,
+            call=call,
+            payload=payload,
+            status=status,
+            response=response,
+            error=error,
+            processed_at=None
+            if status == WebhookEvent.Status.RECEIVED
+            else timezone.now(),
+        )
+    except IntegrityError:
+        raise _Redelivered from None
+    logger.info("VAPI %s stored (event %s, %s)", message.type, event.pk, status)
+    return event
+
+
+def _store_failure(
+    message: protocol.VapiMessage, *, response: dict[str, Any], error: str
+) -> dict[str, Any]:
+    """Store a message whose handling failed, with its error, and answer it anyway.
+
+    When only the handler failed, the call is still recorded (found or created).
+    """
+    failed = partial(
+        _insert_event,
+        message,
+        status=WebhookEvent.Status.FAILED,
+        response=response,
+        error=error,
+    )
+    try:
+        try:
+            with transaction.atomic():
+                # For these types the call is only found or created: nothing failed there.
+                answered = message.type in protocol.ANSWERED_TYPES
+                failed(call=call_records.update_call(message) if answered else None)
+        except _Redelivered:
+            raise
+        except Exception:
+            logger.exception("VAPI %s: call not recorded", message.type)
+            with transaction.atomic():
+                failed(call=None)
+    except _Redelivered:
+        # A copy stored while this one failed: VAPI hears that copy's answer.
+        return _stored_answer(message)
+    return response
 
 
 def record_webhook_event(
@@ -76,7 +206,7 @@ def record_webhook_event(
                 type=message.type,
                 vapi_call_id=message.call_id,
                 call=call,
-                payload=message.raw,
+                payload=stored_payload(message),
                 status=status,
                 response=response,
                 processed_at=timezone.now() if done else None,
@@ -89,6 +219,25 @@ def record_webhook_event(
         return event, False
     logger.info("VAPI %s stored (event %s)", message.type, event.pk)
     return event, True
+
+
+def stored_payload(message: protocol.VapiMessage) -> dict[str, Any]:
+    """The body as stored: as received, except the copy of our own assistant.
+
+    VAPI repeats the transient assistant we answered the call's assistant-request
+    with (about 12 KB) in every later message of the call. That answer is stored
+    once, on the assistant-request's event; here only its name and metadata stay.
+    Nothing reads it back (apps.vapi.protocol ignores it), and it is half of
+    what a call stores.
+    """
+    sent = message.body.get("assistant")
+    if not isinstance(sent, dict) or not isinstance(sent.get("metadata"), dict):
+        return message.raw
+    if sent["metadata"].get("assistant_source") != ASSISTANT_SOURCE:
+        return message.raw  # an assistant set at VAPI: not stored anywhere else
+    kept = {key: sent[key] for key in ("name", "metadata") if key in sent}
+    kept["omitted"] = OMITTED_ASSISTANT
+    return {**message.raw, "message": {**message.body, "assistant": kept}}
 
 
 def record_deletion_notice(message: protocol.VapiMessage) -> dict[str, Any]:
@@ -130,50 +279,6 @@ def _notice_without_call_data(message: protocol.VapiMessage) -> dict[str, Any]:
     return {"message": notice}
 
 
-def process_webhook_event(
-    event: WebhookEvent, message: protocol.VapiMessage
-) -> dict[str, Any]:
-    """Apply a freshly stored message to its call and answer it; the outcome goes on the event.
-
-    One transaction and one commit: what the message changes on its call, the
-    handler's work and the answer stored on the event land together or not at all;
-    the raw event is committed already. Tool calls are the exception: each tool
-    call commits its own outcome (apps.roxy.tools), so a crash before the answer
-    is stored leaves the event RECEIVED, and its replay hears the stored outcomes
-    again. A failure is recorded on the event and still answered (see fallback_answer).
-    """
-    business = answer = None
-    try:
-        with _transaction_for(message):
-            call = call_records.update_call(message)
-            if call is not None and message.type == protocol.END_OF_CALL_REPORT:
-                # The call is PENDING analysis in the database already; this only
-                # rings the worker, and the sweep rings again if the broker is down.
-                transaction.on_commit(partial(post_call.enqueue_analysis, call.pk))
-            business = call.business if call else call_records.find_business(message)
-            answer = _respond(message, business=business, call=call)
-            _finish(event, WebhookEvent.Status.PROCESSED, call=call, response=answer)
-        return answer
-    # VAPI must get an answer whatever went wrong; the error stays on the event.
-    except Exception as exc:
-        logger.exception("VAPI %s failed (event %s)", message.type, event.pk)
-        error = f"{type(exc).__name__}: {exc}"
-    if answer is None or message.type not in TOOL_MESSAGES:
-        # Rolled back with its transaction, so VAPI hears the fallback instead; a
-        # tool call's answer stands, its outcomes being committed already.
-        answer = fallback_answer(message, business=business)
-    _record_failure(event, message, response=answer, error=error)
-    return answer
-
-
-def _transaction_for(message: protocol.VapiMessage) -> AbstractContextManager:
-    # The caller waits on a tool call, and an enclosing transaction would cost it a
-    # BEGIN, a COMMIT and a savepoint around every tool for nothing (see above).
-    if message.type in TOOL_MESSAGES:
-        return nullcontext()
-    return transaction.atomic()
-
-
 def fallback_answer(
     message: protocol.VapiMessage, *, business: Business | None = None
 ) -> dict[str, Any]:
@@ -184,33 +289,75 @@ def fallback_answer(
     if message.type == protocol.TRANSFER_DESTINATION_REQUEST:
         return {"error": "The transfer could not be set up."}
     if message.type == protocol.FUNCTION_CALL:
-        return {"result": TOOL_FAILURE}
+        return {"result": _said(TOOL_FAILURE, message, business)}
     if message.type == protocol.TOOL_CALLS:
+        failure = _said(TOOL_FAILURE, message, business)
         results = [
-            {"toolCallId": tc.id, "name": tc.name, "error": TOOL_FAILURE}
+            {"toolCallId": tc.id, "name": tc.name, "error": failure}
             for tc in message.tool_calls
         ]
         return {"results": results}
     return {}
 
 
+def _stored_event(message: protocol.VapiMessage) -> tuple[int, Any] | None:
+    """(pk, response) of the copy of this message stored already, if any."""
+    events = WebhookEvent.objects.filter(dedupe_key=message.dedupe_key)
+    # A slice, not first(): by the unique key, with no ORDER BY to build.
+    found = events.order_by().values_list("pk", "response")[:1]
+    return found[0] if found else None
+
+
 def _stored_answer(
-    event: WebhookEvent, message: protocol.VapiMessage
+    message: protocol.VapiMessage, stored: tuple[int, Any] | None = None
 ) -> dict[str, Any]:
-    """The first copy's answer; VAPI waits on a few types, so wait for it a little."""
-    if event.response is not None:
-        return event.response
+    """The first copy's answer; VAPI waits on a few types, so wait for it a little.
+
+    A copy stored by this code always has its answer (one commit); only an event
+    stored unanswered (before that, or by hand) makes a copy wait.
+    """
+    stored = stored or _stored_event(message)
+    if stored is None:
+        # The conflict was not the dedupe key: nothing stored to answer with.
+        logger.error("VAPI %s conflicted with no stored copy", message.type)
+        return fallback_answer(message)
+    pk, answer = stored
+    logger.info("VAPI %s redelivered (event %s)", message.type, pk)
+    if answer is not None:
+        return answer
     if message.type not in protocol.ANSWERED_TYPES:
         return {}  # VAPI ignores the body of informational messages
     deadline = time.monotonic() + settings.VAPI_DUPLICATE_WAIT_SECONDS
     while time.monotonic() < deadline:
         time.sleep(_POLL_SECONDS)
-        answers = WebhookEvent.objects.filter(pk=event.pk, response__isnull=False)
+        answers = WebhookEvent.objects.filter(pk=pk, response__isnull=False)
         answer = answers.values_list("response", flat=True).first()
         if answer is not None:
             return answer
-    logger.warning("VAPI %s still unanswered (event %s)", message.type, event.pk)
+    logger.warning("VAPI %s still unanswered (event %s)", message.type, pk)
+    return unanswered_answer(message)
+
+
+def unanswered_answer(message: protocol.VapiMessage) -> dict[str, Any]:
+    """For a copy whose first copy is still at work: a tool call may yet succeed,
+    so the copy must not say it failed."""
+    if message.type == protocol.FUNCTION_CALL:
+        return {"result": _said(TOOL_IN_HAND, message)}
+    if message.type == protocol.TOOL_CALLS:
+        in_hand = _said(TOOL_IN_HAND, message)
+        results = [
+            {"toolCallId": tc.id, "name": tc.name, "error": in_hand}
+            for tc in message.tool_calls
+        ]
+        return {"results": results}
     return fallback_answer(message)
+
+
+def _said(text: str, message: protocol.VapiMessage, business=None) -> str:
+    """`text` in the language of the message's call (Roxy reads it out)."""
+    language = languages.language_of_call(message.call_id, business)
+    with languages.speaking(language):
+        return gettext(text)
 
 
 def _finish(
@@ -247,74 +394,3 @@ def _respond(
         kind = type(answer).__name__
         raise TypeError(f"The {message.type} handler returned {kind}, not a dict.")
     return answer
-
-
-def _record_failure(
-    event: WebhookEvent, message: protocol.VapiMessage, *, response: dict, error: str
-) -> None:
-    """Mark the event failed; when only the handler failed, the call is still recorded."""
-    try:
-        with transaction.atomic():
-            # For these types the call is only found or created: nothing failed there.
-            call = (
-                call_records.update_call(message)
-                if message.type in protocol.ANSWERED_TYPES
-                else None
-            )
-            _finish(
-                event,
-                WebhookEvent.Status.FAILED,
-                call=call,
-                response=response,
-                error=error,
-            )
-    except Exception:
-        logger.exception(
-            "VAPI %s: call not recorded (event %s)", message.type, event.pk
-        )
-        _finish(
-            event, WebhookEvent.Status.FAILED, call=None, response=response, error=error
-        )
-
-
-@dataclass(frozen=True)
-class ReplayReport:
-    replayed: int = 0
-    failed: int = 0
-    skipped: int = 0
-
-
-def replay_webhook_events(events) -> ReplayReport:
-    """Process stored events again that failed or never finished; others are skipped.
-
-    Idempotent: a processed event is never applied twice, and tool calls keep their
-    once-only ToolInvocation, so replaying the same events again changes nothing.
-    """
-    replayed = failed = skipped = 0
-    for event in events.order_by("received_at", "pk").iterator():
-        if event.status not in (
-            WebhookEvent.Status.FAILED,
-            WebhookEvent.Status.RECEIVED,
-        ):
-            skipped += 1
-            continue
-        with vapi_call_context(event.vapi_call_id):
-            try:
-                message = protocol.parse(event.payload)
-            except protocol.VapiPayloadError as exc:
-                _finish(
-                    event,
-                    WebhookEvent.Status.FAILED,
-                    call=None,
-                    response={},
-                    error=str(exc),
-                )
-                failed += 1
-                continue
-            process_webhook_event(event, message)
-        event.refresh_from_db(fields=["status"])
-        if event.status == WebhookEvent.Status.PROCESSED:
-            replayed += 1
-        else:
-            failed += 1
-    return ReplayReport(replayed, failed, skipped)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from apps.vapi import storable_json
+
 ASSISTANT_REQUEST = "assistant-request"
 TOOL_CALLS = "tool-calls"
 FUNCTION_CALL = "function-call"  # legacy model.functions assistants
@@ -95,16 +97,24 @@ class VapiMessage:
     def dedupe_key(self) -> str:
         """Identity of this delivery: the same message redelivered has the same key."""
         parts = [self.call_id or "-", self.type, str(self.timestamp_ms or "-")]
+        if self.status:
+            # 'in-progress' and 'ended' can carry the same millisecond.
+            parts.append(self.status)
         if self.tool_calls:
             parts.append(",".join(tc.id for tc in self.tool_calls))
         elif self.type == END_OF_CALL_REPORT and self.call_id:
             # One report per call: a redelivery may carry a new timestamp.
-            parts = [self.call_id, self.type]
-        elif self.timestamp_ms is None:
-            # Without a timestamp, only the content tells two messages apart.
-            canonical = json.dumps(self.raw, sort_keys=True).encode()
-            parts.append(hashlib.sha256(canonical).hexdigest()[:32])
+            return f"{self.call_id}:{self.type}"[:255]
+        if self.timestamp_ms is None or not self.call_id:
+            # Without a timestamp, only the content tells two messages apart; nor,
+            # without a call, does anything tie the key to one business's line.
+            parts.append(self.content_hash)
         return ":".join(parts)[:255]
+
+    @property
+    def content_hash(self) -> str:
+        canonical = json.dumps(self.raw, sort_keys=True).encode()
+        return hashlib.sha256(canonical).hexdigest()[:32]
 
 
 def parse(raw: Any) -> VapiMessage:
@@ -268,8 +278,14 @@ def _tool_calls(
 ) -> tuple[ToolCall, ...]:
     if message_type == FUNCTION_CALL:
         function = _object(message, "functionCall", "message.functionCall")
-        # The legacy message has no tool call id; call id and timestamp stand in.
-        legacy_id = f"{call_id}:function-call:{message.get('timestamp', '')}"
+        # The legacy message has no tool call id; call id and timestamp stand in,
+        # or without a timestamp the message's content (a redelivery repeats it).
+        # (The whole message: it carries the conversation so far, so turns differ.)
+        stamp = message.get("timestamp")
+        if stamp is None:
+            said = json.dumps(message, sort_keys=True).encode()
+            stamp = hashlib.sha256(said).hexdigest()[:32]
+        legacy_id = f"{call_id}:function-call:{stamp}"
         return (_tool_call(legacy_id, function, function.get("parameters")),)
     if message_type != TOOL_CALLS:
         return ()
@@ -294,8 +310,13 @@ def _tool_call(call_id: str, function: dict[str, Any], arguments: Any) -> ToolCa
     name = _str(function.get("name"))
     if isinstance(arguments, str):
         try:
-            arguments = json.loads(arguments) if arguments.strip() else {}
-        except (ValueError, RecursionError):
+            # The same cleaning as the body's: the arguments are stored and used.
+            arguments = (
+                storable_json.loads(arguments, what="The tool arguments")
+                if arguments.strip()
+                else {}
+            )
+        except storable_json.UnstorableJson:
             return ToolCall(
                 call_id, name, {}, "The tool arguments were not valid JSON."
             )

@@ -182,3 +182,11 @@ def test_a_weekday_that_contradicts_the_date_is_an_error():
 
 def test_date_parse_error_is_a_value_error():
     assert issubclass(DateParseError, ValueError)
+
+
+@pytest.mark.parametrize(
+    "text", ["in 99999999 days", "9999-12-31 to next week", "in 3000000 weeks"]
+)
+def test_dates_past_the_end_of_the_calendar_are_a_parse_error(text):
+    with pytest.raises(DateParseError, match="too far away"):
+        resolve_dates(text, today=dt.date(2025, 3, 14))

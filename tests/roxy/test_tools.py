@@ -1055,3 +1055,121 @@ def test_get_business_info_flattens_multiline_faq(salon, call):
     text = result(salon, call, "get_business_info", {"topic": "faq"})
 
     assert text == "Parking? - Yes, free behind the salon."
+
+
+# --- holes found by an attack run (issue #15) ---
+
+
+@pytest.mark.parametrize("date", ["9999-12-31", "December 31, 9999"])
+def test_a_date_at_the_end_of_the_calendar_is_a_spoken_error_not_a_crash(
+    salon, call, date
+):
+    for name, args in (
+        ("check_availability", {"service": "haircut", "date": date}),
+        ("book_appointment", {"service": "haircut", "date": date, "time": "10 AM"}),
+    ):
+        said = error(salon, call, name, {"name": "Dana", **args})
+
+        assert said != tools.FAILED
+        assert "takes bookings up to" in said
+        assert_speakable(said)
+    assert not Appointment.objects.exists()
+
+
+def test_an_iso_start_time_at_the_end_of_the_calendar_is_refused(salon, call):
+    said = error(
+        salon,
+        call,
+        "book_appointment",
+        {"name": "Dana", "service": "haircut", "start_time": "9999-12-31T10:00:00"},
+    )
+
+    assert "takes bookings up to" in said
+
+
+def test_rescheduling_to_the_end_of_the_calendar_is_refused(salon, call, danas):
+    said = error(
+        salon,
+        call,
+        "reschedule_appointment",
+        {"appointment_id": str(danas.pk), "date": "9999-12-31", "time": "10 AM"},
+    )
+
+    assert "takes bookings up to" in said
+    danas.refresh_from_db()
+    assert danas.start_at == at(SATURDAY, 10)
+
+
+@pytest.mark.parametrize("wanted", ["²", "١٢", "99999999999999999999"])
+def test_an_appointment_id_that_is_no_plain_number_is_not_one_of_theirs(
+    salon, call, danas, wanted
+):
+    said = error(salon, call, "cancel_appointment", {"appointment_id": wanted})
+
+    assert said.startswith("That appointment isn't one of this caller's")
+    danas.refresh_from_db()
+    assert danas.status == Appointment.Status.BOOKED
+
+
+def test_an_email_too_long_for_an_address_is_asked_again_before_booking(salon, call):
+    slot_id = offered_slot(salon, call)
+    email = "a" * 300 + "@example.com"  # 312 characters: passes a format check
+
+    said = error(
+        salon,
+        call,
+        "book_appointment",
+        {"slot_id": slot_id, "name": "Dana", "email": email},
+    )
+
+    assert "too long" in said
+    assert not Appointment.objects.exists()
+
+
+def test_capture_lead_never_cuts_an_email_to_fit(salon, call):
+    said = error(
+        salon,
+        call,
+        "capture_lead",
+        {"name": "Dana", "email": "b" * 250 + "@example.com"},
+        caller=None,
+    )
+
+    assert "too long" in said
+    assert not Lead.objects.filter(email__startswith="bbb").exists()
+
+
+def test_an_email_of_the_longest_allowed_length_is_kept_whole(salon, call):
+    email = "c" * 64 + "@" + ".".join(["d" * 60, "e" * 60, "f" * 60, "com"])
+    assert len(email) == 251
+    result(salon, call, "capture_lead", {"name": "Dana", "email": email}, caller=None)
+
+    assert Lead.objects.get(business=salon.business).email == email
+
+
+def test_the_same_tool_call_id_twice_in_one_message_runs_only_the_first(salon, call):
+    first, second = run(
+        salon,
+        call,
+        ("take_message", {"message": "Please call me back"}),
+        ("capture_lead", {"name": "Dana", "email": "dana@example.com"}),
+        ids=["call_same", "call_same"],
+    )
+
+    assert first["result"].startswith("Message taken")
+    assert second["error"] == tools.REPEATED_ID
+    assert ToolInvocation.objects.get().name == "take_message"
+
+
+def test_a_tool_call_id_reused_in_another_call_is_run_for_that_call(salon, call):
+    other = build_salon(with_line=False, slug="another-salon", name="Other Salon")
+    other_call = CallFactory(business=other.business, caller_number=CALLER, lead=None)
+    args = {"message": "Please call me back"}
+    run_one(salon, call, "take_message", args, ids=["call_reused"])
+
+    again = run_one(other, other_call, "take_message", args, ids=["call_reused"])
+
+    assert "Other Salon" in again["result"]
+    assert "Maison Belle" not in again["result"]
+    assert CallbackRequest.objects.filter(business=other.business).count() == 1
+    assert ToolInvocation.objects.filter(tool_call_id="call_reused").count() == 2

@@ -4,12 +4,14 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from apps.appointments.models import Appointment
 from apps.calls.models import PURGED, Call, ToolInvocation, WebhookEvent
-from apps.leads.models import Lead
+from apps.leads.models import CallbackRequest, Lead
 from apps.privacy.erasure import erase_caller
-from apps.vapi import call_records, intake, protocol
+from apps.vapi import call_records, intake, protocol, replay
 from tests.businesses.factories import BusinessFactory, VapiPhoneNumberFactory
 from tests.leads.factories import LeadFactory
+from tests.roxy.salon import NOW, build_salon
 from tests.vapi.payloads import (
     CALL_ID,
     CALLER,
@@ -77,7 +79,7 @@ def test_status_update_records_the_call_for_the_business(salon):
     assert event.call == call
     assert event.response == {}
     assert event.payload == load_payload("02-status-update-in-progress")
-    assert event.dedupe_key == f"{CALL_ID}:status-update:1741965301018"
+    assert event.dedupe_key == f"{CALL_ID}:status-update:1741965301018:in-progress"
 
 
 def test_ended_status_update_sets_reason_times_and_duration(salon):
@@ -436,7 +438,8 @@ def test_the_raw_event_is_committed_even_when_the_handler_fails(salon, responder
     receive("04-tool-calls-check-availability")
 
     event = WebhookEvent.objects.get()
-    assert event.payload == load_payload("04-tool-calls-check-availability")
+    raw = load_payload("04-tool-calls-check-availability")
+    assert event.payload == intake.stored_payload(protocol.parse(raw))
     assert event.status == WebhookEvent.Status.FAILED
 
 
@@ -457,9 +460,10 @@ def test_a_handler_failing_in_the_database_still_records_the_call(salon, monkeyp
     assert the_call().business == salon
 
 
-def test_a_tool_calls_answer_stands_when_it_cannot_be_stored_on_the_event(
-    salon, monkeypatch
-):
+def test_a_booking_whose_answer_cannot_be_stored_is_not_made(monkeypatch, time_machine):
+    """The appointment, its outcome and the answer commit together or not at all."""
+    time_machine.move_to(NOW, tick=False)
+    salon = build_salon()
     finish = intake._finish
     attempts = []
 
@@ -471,16 +475,13 @@ def test_a_tool_calls_answer_stands_when_it_cannot_be_stored_on_the_event(
 
     monkeypatch.setattr(intake, "_finish", answer_cannot_be_stored_the_first_time)
 
-    answer = receive("04-tool-calls-check-availability")
+    answer = receive("05-tool-calls-book-appointment")
 
-    # The tool's outcome was committed on its own, so the caller hears it now...
-    invocation = ToolInvocation.objects.get()
-    (outcome,) = answer["results"]
-    assert (outcome.get("result", ""), outcome.get("error", "")) == (
-        invocation.result,
-        invocation.error,
-    )
-    assert outcome.get("error") != intake.TOOL_FAILURE
+    # Nothing of the booking was kept, so the caller hears the failure...
+    message = protocol.parse(load_payload("05-tool-calls-book-appointment"))
+    assert answer == intake.fallback_answer(message)
+    assert not Appointment.objects.exists()
+    assert not ToolInvocation.objects.exists()
     event = WebhookEvent.objects.get()
     assert (event.status, event.error, event.response) == (
         WebhookEvent.Status.FAILED,
@@ -489,11 +490,33 @@ def test_a_tool_calls_answer_stands_when_it_cannot_be_stored_on_the_event(
     )
     assert event.call == the_call()
 
-    # ...and replaying the event hears the same outcome, without running it again.
-    assert intake.replay_webhook_events(WebhookEvent.objects.all()).replayed == 1
+    # ...and replaying the event books it once.
+    assert replay.replay_webhook_events(WebhookEvent.objects.all()).replayed == 1
     event.refresh_from_db()
-    assert (event.status, event.response) == (WebhookEvent.Status.PROCESSED, answer)
+    assert event.status == WebhookEvent.Status.PROCESSED
+    assert event.response["results"][0]["result"].startswith("Booked")
+    assert Appointment.objects.get().business == salon.business
     assert ToolInvocation.objects.count() == 1
+
+
+def test_a_handler_failing_after_writing_leaves_nothing_but_the_failed_event(
+    salon, monkeypatch
+):
+    def writes_then_breaks(message, *, business, call):
+        CallbackRequest.objects.create(
+            business=business, callback_number="+15125550187", message="kept?"
+        )
+        raise RuntimeError("after the write")
+
+    monkeypatch.setitem(intake.RESPONDERS, protocol.TOOL_CALLS, writes_then_breaks)
+
+    answer = receive("04-tool-calls-check-availability")
+
+    assert answer["results"][0]["error"] == intake.TOOL_FAILURE
+    assert not CallbackRequest.objects.exists()
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.response) == (WebhookEvent.Status.FAILED, answer)
+    assert "after the write" in event.error
 
 
 def test_an_assistant_request_after_another_message_uses_the_same_call(
@@ -565,14 +588,14 @@ def test_a_copy_of_a_tool_call_in_hand_waits_for_the_first_answer(
     assert intake.receive_vapi_message(message) == first_answer
 
 
-def test_a_copy_of_a_tool_call_gives_up_waiting_with_an_error_answer(settings):
+def test_a_copy_of_a_tool_call_gives_up_waiting_without_saying_it_failed(settings):
     settings.VAPI_DUPLICATE_WAIT_SECONDS = 0.2
     message, _ = stored_but_unanswered("04-tool-calls-check-availability")
 
     answer = intake.receive_vapi_message(message)
 
-    assert answer == intake.fallback_answer(message)
-    assert answer["results"][0]["error"] == intake.TOOL_FAILURE
+    assert answer == intake.unanswered_answer(message)
+    assert answer["results"][0]["error"] == intake.TOOL_IN_HAND
 
 
 def test_a_message_without_a_call_is_stored_and_handled_without_one(responders):
@@ -608,8 +631,8 @@ def test_replay_processes_a_failed_event_once_and_then_skips_it(salon, responder
     assert event.status == WebhookEvent.Status.FAILED
 
     responders[protocol.TOOL_CALLS].error = None
-    report = intake.replay_webhook_events(WebhookEvent.objects.filter(pk=event.pk))
-    assert report == intake.ReplayReport(replayed=1, failed=0, skipped=0)
+    report = replay.replay_webhook_events(WebhookEvent.objects.filter(pk=event.pk))
+    assert report == replay.ReplayReport(replayed=1, failed=0, skipped=0)
     event.refresh_from_db()
     assert (event.status, event.error, event.response) == (
         "processed",
@@ -617,16 +640,16 @@ def test_replay_processes_a_failed_event_once_and_then_skips_it(salon, responder
         {"results": []},
     )
 
-    again = intake.replay_webhook_events(WebhookEvent.objects.filter(pk=event.pk))
-    assert again == intake.ReplayReport(replayed=0, failed=0, skipped=1)
+    again = replay.replay_webhook_events(WebhookEvent.objects.filter(pk=event.pk))
+    assert again == replay.ReplayReport(replayed=0, failed=0, skipped=1)
     assert len(responders[protocol.TOOL_CALLS].calls) == 2  # the failure and the replay
 
 
 def test_replay_reports_events_that_still_fail(salon, responders):
     responders[protocol.TOOL_CALLS].error = RuntimeError("still broken")
     receive("04-tool-calls-check-availability")
-    report = intake.replay_webhook_events(WebhookEvent.objects.all())
-    assert report == intake.ReplayReport(replayed=0, failed=1, skipped=0)
+    report = replay.replay_webhook_events(WebhookEvent.objects.all())
+    assert report == replay.ReplayReport(replayed=0, failed=1, skipped=0)
     assert "still broken" in WebhookEvent.objects.get().error
 
 
@@ -637,7 +660,7 @@ def test_replay_marks_an_unreadable_stored_payload_failed(salon):
         payload={"nope": 1},
         status="received",
     )
-    report = intake.replay_webhook_events(WebhookEvent.objects.filter(pk=event.pk))
+    report = replay.replay_webhook_events(WebhookEvent.objects.filter(pk=event.pk))
     assert report.failed == 1
     event.refresh_from_db()
     assert event.status == WebhookEvent.Status.FAILED

@@ -110,27 +110,19 @@ def test_different_messages_racing_for_a_new_call_make_one_call(salon):
 def test_copies_of_a_tool_call_in_flight_all_get_the_first_answer(
     salon, monkeypatch, webhook_settings
 ):
-    webhook_settings.VAPI_DUPLICATE_WAIT_SECONDS = 10
+    # No polling: every copy waits on the first one's claim of the raw event.
+    webhook_settings.VAPI_DUPLICATE_WAIT_SECONDS = 0
     runs = []
-    waiting = []
-    all_waiting = threading.Event()
-    stored_answer = intake._stored_answer
-
-    def wait_for_the_first(event, message):
-        waiting.append(event.pk)
-        if len(waiting) == COPIES - 1:
-            all_waiting.set()
-        return stored_answer(event, message)
+    blocked = []
 
     def held_tools(message, *, business, call):
         runs.append(message.tool_calls[0].id)
-        # Answer only once every other copy has found this one in flight.
-        all_waiting.wait(timeout=30)
+        # Answer only once every other copy is stuck behind this one's claim.
+        blocked.append(wait_until_blocking(COPIES - 1))
         return {
             "results": [{"toolCallId": "call_9hJd2PqW6nCe4tXa8vLm0KzR", "result": "ok"}]
         }
 
-    monkeypatch.setattr(intake, "_stored_answer", wait_for_the_first)
     monkeypatch.setitem(intake.RESPONDERS, protocol.TOOL_CALLS, held_tools)
 
     outcomes = post_all_at_once(
@@ -142,7 +134,7 @@ def test_copies_of_a_tool_call_in_flight_all_get_the_first_answer(
     assert all(o.json() == outcomes[0].json() for o in outcomes)
     assert outcomes[0].json()["results"][0]["result"] == "ok"
     assert runs == ["call_9hJd2PqW6nCe4tXa8vLm0KzR"]
-    assert all_waiting.is_set()
+    assert blocked == [COPIES - 1]
     assert WebhookEvent.objects.count() == 1
 
 

@@ -76,7 +76,7 @@ def test_chunks_replay_the_events_oldest_first(monkeypatch):
         parsed.append(payload["n"])
         raise protocol.VapiPayloadError("not a message")
 
-    monkeypatch.setattr(intake.protocol, "parse", parse)
+    monkeypatch.setattr(protocol, "parse", parse)
     with pytest.raises(CommandError, match="5 event\\(s\\) still fail"):
         _run("--failed")
     assert parsed == [4, 3, 2, 1, 0]

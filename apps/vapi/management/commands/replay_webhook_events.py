@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.calls.models import WebhookEvent
 from apps.core.command_options import Progress, add_window_arguments, window
-from apps.vapi import intake
+from apps.vapi import replay
 
 # Events handed to the service at a time: progress after each chunk, not each event.
 CHUNK_SIZE = 100
@@ -54,7 +54,7 @@ class Command(BaseCommand):
                 f"{report.failed} event(s) still fail; see their errors in the admin."
             )
 
-    def _replay(self, events) -> intake.ReplayReport:
+    def _replay(self, events) -> replay.ReplayReport:
         """The service's report over every event, fed to it a chunk at a time."""
         # The service's own order, so the chunks replay the events in that order too.
         pks = list(events.order_by("received_at", "pk").values_list("pk", flat=True))
@@ -63,10 +63,10 @@ class Command(BaseCommand):
         for done in range(0, len(pks), CHUNK_SIZE):
             chunk = pks[done : done + CHUNK_SIZE]
             reports.append(
-                intake.replay_webhook_events(WebhookEvent.objects.filter(pk__in=chunk))
+                replay.replay_webhook_events(WebhookEvent.objects.filter(pk__in=chunk))
             )
             progress(done + len(chunk), len(pks))
-        return intake.ReplayReport(
+        return replay.ReplayReport(
             replayed=sum(r.replayed for r in reports),
             failed=sum(r.failed for r in reports),
             skipped=sum(r.skipped for r in reports),
