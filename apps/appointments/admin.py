@@ -13,8 +13,11 @@ from apps.appointments.models import (
     Service,
     TimeOff,
 )
+from apps.businesses import roles
+from apps.businesses.tenancy import access_for
 from apps.businesses.tenant_admin import TenantScopedAdmin, TenantTabularInline
 from apps.core.phones import phone_link
+from apps.notifications import consent
 
 
 @admin.register(Service)
@@ -50,6 +53,18 @@ class ProviderAdmin(TenantScopedAdmin):
     search_fields = ("name",)
     filter_horizontal = ("services",)
     inlines = (ProviderHoursInline, TimeOffInline)
+
+    def scope_choices(self, request, db_field, queryset):
+        # The provider's own login (they may connect their own calendar): a staff
+        # member of a business where this user may change providers, never anyone else.
+        if db_field.name == "user":
+            allowed = access_for(request.user).businesses_allowing(
+                "appointments.provider", roles.CHANGE
+            )
+            if request.user.is_superuser:
+                return queryset
+            return queryset.filter(memberships__business__in=allowed).distinct()
+        return super().scope_choices(request, db_field, queryset)
 
 
 class WhenFilter(admin.SimpleListFilter):
@@ -166,6 +181,15 @@ class AppointmentAdmin(TenantScopedAdmin):
     )
     list_filter = (WhenFilter, "status", "provider", "service", "business")
     list_select_related = ("business", "service", "provider", "lead")
+
+    def get_queryset(self, request):
+        # The sms: link follows the number's STOP/START (issue #14), in the query.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(takes_texts=consent.takes_texts(phone="lead__phone", lead="lead"))
+        )
+
     search_fields = ("lead__name", "lead__phone", "notes")
     date_hierarchy = "start_at"
     ordering = ("start_at",)
@@ -192,9 +216,10 @@ class AppointmentAdmin(TenantScopedAdmin):
         lead = appointment.lead
         if lead is None:
             return "—"
-        return phone_link(
-            lead.phone, appointment.business, texting=lead.has_sms_consent
+        texting = consent.row_takes_texts(
+            appointment, appointment.business_id, lead.phone, lead
         )
+        return phone_link(lead.phone, appointment.business, texting=texting)
 
     def save_model(self, request, obj, form, change):
         # New bookings and moves go through the booking services, the one path that

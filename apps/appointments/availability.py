@@ -8,24 +8,24 @@ Rules (one place, so offering a slot and validating a requested start agree):
   the provider's time off. Its clean-up buffer may run past closing or into time
   off, since no client is waiting then; but the whole blocked time (duration plus
   buffer) must clear other bookings, as the database's exclusion constraint does.
-- Starts step SCHEDULING_SLOT_MINUTES from each working interval's start, in real
+- Starts step the business's slot_minutes from each working interval's start, in real
   (UTC) time. Local wall-clock hours become instants with zoneinfo, so a
   spring-forward gap simply has no slots and a fall-back hour is offered twice
   (two different instants).
-- Nothing starts in the past, within SCHEDULING_MIN_NOTICE_MINUTES of now, or
-  after SCHEDULING_MAX_DAYS_AHEAD days from the business's today.
+- Nothing starts in the past, within the business's min_notice_minutes of now, or
+  after its booking_horizon_days from its today (issue #16: each business's rules).
 """
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
-from django.conf import settings
 from django.utils import timezone
 
 from apps.appointments.models import Appointment, Provider, Service
 from apps.appointments.slots import Slot
 from apps.appointments.working_time import (
     Calendar,
+    Freshness,
     Interval,
     Lengths,
     Worker,
@@ -78,7 +78,9 @@ class Schedule:
     ) -> list[Slot]:
         """Bookable slots between two local dates (inclusive), by start then provider."""
         part = _check_part_of_day(part_of_day)
-        first, last = _bookable_days(self.tz, start_date, end_date, self.now)
+        first, last = _bookable_days(
+            self.service.business, start_date, end_date, self.now
+        )
         if (
             first > last
             or not self.service.is_active
@@ -99,7 +101,7 @@ class Schedule:
         if timezone.is_naive(start_at):
             raise ValueError("start_at must be timezone-aware.")
         day = start_at.astimezone(self.tz).date()
-        first, last = _bookable_days(self.tz, day, day, self.now)
+        first, last = _bookable_days(self.service.business, day, day, self.now)
         if first > last or not self.service.is_active or start_at < self._earliest:
             return None
         calendar = self._calendar_for(day, day)
@@ -142,8 +144,13 @@ class Schedule:
         )
 
     @property
+    def freshness(self) -> Freshness:
+        """How current the outside-calendar busy time behind the last answer is."""
+        return self._calendar.freshness if self._calendar else Freshness()
+
+    @property
     def _earliest(self) -> dt.datetime:
-        return self.now + dt.timedelta(minutes=settings.SCHEDULING_MIN_NOTICE_MINUTES)
+        return self.now + dt.timedelta(minutes=self.service.business.min_notice_minutes)
 
     def _calendar_for(self, first: dt.date, last: dt.date) -> Calendar:
         if self._calendar is None:
@@ -231,10 +238,10 @@ def _check_part_of_day(part_of_day: str | None) -> tuple[dt.time, dt.time] | Non
 
 
 def _bookable_days(
-    tz: dt.tzinfo, start_date: dt.date, end_date: dt.date, now: dt.datetime
+    business, start_date: dt.date, end_date: dt.date, now: dt.datetime
 ) -> tuple[dt.date, dt.date]:
-    today = now.astimezone(tz).date()
-    horizon = today + dt.timedelta(days=settings.SCHEDULING_MAX_DAYS_AHEAD)
+    today = now.astimezone(business.tzinfo).date()
+    horizon = today + dt.timedelta(days=business.booking_horizon_days)
     return max(start_date, today), min(end_date, horizon)
 
 

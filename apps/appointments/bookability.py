@@ -9,7 +9,6 @@ another booking never may: the database's exclusion constraint refuses it anyway
 import datetime as dt
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -41,7 +40,9 @@ def problems_with(
     now = now or timezone.now()
     tz = service.business.tzinfo
     day = start_at.astimezone(tz).date()
-    problems = _timing_problems(start_at, day, tz=tz, now=now)
+    problems = _timing_problems(
+        start_at, day, days_ahead=service.business.booking_horizon_days, tz=tz, now=now
+    )
     calendar = load_calendar(service, provider, now)
     worker = next((w for w in calendar.workers if w.provider_id == provider.pk), None)
     if calendar.is_closed(day):
@@ -71,24 +72,26 @@ def problems_with(
                 overridable=False,
             )
         )
+    if worker.outside.overlaps(start_at, start_at + lengths.blocked):
+        problems.append(
+            Problem("calendar_busy", f"{provider.name}'s own calendar is busy then.")
+        )
     return problems
 
 
 def _timing_problems(
-    start_at: dt.datetime, day: dt.date, *, tz: dt.tzinfo, now: dt.datetime
+    start_at: dt.datetime,
+    day: dt.date,
+    *,
+    days_ahead: int,
+    tz: dt.tzinfo,
+    now: dt.datetime,
 ) -> list[Problem]:
     if start_at < now:
         return [Problem("past", "It is in the past.")]
-    horizon = now.astimezone(tz).date() + dt.timedelta(
-        days=settings.SCHEDULING_MAX_DAYS_AHEAD
-    )
+    horizon = now.astimezone(tz).date() + dt.timedelta(days=days_ahead)
     if day > horizon:
-        return [
-            Problem(
-                "too_far",
-                f"It is more than {settings.SCHEDULING_MAX_DAYS_AHEAD} days ahead.",
-            )
-        ]
+        return [Problem("too_far", f"It is more than {days_ahead} days ahead.")]
     return []
 
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.formats import date_format
@@ -49,6 +50,14 @@ class Provider(TimeStampedModel):
     name = models.CharField(max_length=120)
     services = models.ManyToManyField(Service, related_name="providers", blank=True)
     is_active = models.BooleanField(default=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="providers",
+        help_text="The staff login of this person, if any: they may connect their own calendar.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.appointments import notices
 from apps.appointments.models import Appointment, Provider, Service
+from apps.calendars import outbox as calendar_outbox
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def book_appointment(
     appointment.set_times(start_at)
     _save_or_refuse(appointment)
     _queue_notices(notices.queue_booking_notices, appointment)
+    _queue_calendar_writes(appointment)
     return appointment
 
 
@@ -100,6 +102,7 @@ def reschedule_appointment(
         previous_start_at=previous,
         alert_staff=not by_staff,
     )
+    _queue_calendar_writes(locked)
     appointment.refresh_from_db()
     return appointment
 
@@ -130,6 +133,7 @@ def cancel_appointment(
         reason=reason,
         alert_staff=not by_staff,
     )
+    _queue_calendar_writes(locked)
     appointment.refresh_from_db()
     return appointment
 
@@ -233,6 +237,16 @@ def _queue_notices(
             queue(appointment, **kwargs)
     except Exception:
         logger.exception("Could not queue messages for appointment %s", appointment.pk)
+
+
+def _queue_calendar_writes(appointment: Appointment) -> None:
+    """Queue the change for the connected booking calendars (the outbox rows commit
+    with it). Like messages, a failure here never undoes the booking change."""
+    try:
+        with transaction.atomic():
+            calendar_outbox.appointment_changed(appointment)
+    except Exception:
+        logger.exception("Could not queue calendar writes for %s", appointment.pk)
 
 
 def _append_note(notes: str, line: str) -> str:

@@ -7,13 +7,25 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.db.models import CharField, IntegerField, Value
+from django.db.models import CharField, IntegerField, Q, Value
 
 from apps.appointments.models import Appointment, Provider, Service, TimeOff
 from apps.businesses.models import Closure, OpeningHours
+from apps.calendars.models import BusyBlock, CalendarConnection, ConnectedCalendar
 
 Interval = tuple[dt.datetime, dt.datetime]
+
+# What each row of load_busy's one query is.
+TIME_OFF, BOOKING, OUTSIDE, SYNCED = 0, 1, 2, 3
+# Time past a calendar's synced window counts as busy up to here (calendars app).
+UNKNOWN_UNTIL = dt.datetime.max.replace(tzinfo=dt.UTC)
+# Connections whose stored busy time still counts (a broken grant keeps its last
+# known events, and its freshness shows how old they are).
+CALENDAR_COUNTED_STATUSES = (
+    CalendarConnection.Status.ACTIVE,
+    CalendarConnection.Status.ERROR,
+    CalendarConnection.Status.NEEDS_RECONNECT,
+)
 
 
 @dataclass
@@ -56,7 +68,7 @@ class Lengths:
     def of(cls, service: Service) -> "Lengths":
         duration = dt.timedelta(minutes=service.duration_minutes)
         return cls(
-            step=dt.timedelta(minutes=settings.SCHEDULING_SLOT_MINUTES),
+            step=dt.timedelta(minutes=service.business.slot_minutes),
             duration=duration,
             blocked=duration + dt.timedelta(minutes=service.buffer_minutes),
         )
@@ -69,12 +81,36 @@ class Worker:
     hours: WeeklySpans | None  # None: business hours
     time_off: Busy = field(default_factory=Busy)
     bookings: Busy = field(default_factory=Busy)
+    # Events of their own (and the business's shared) outside calendars.
+    outside: Busy = field(default_factory=Busy)
 
     def is_free(self, start: dt.datetime, lengths: Lengths) -> bool:
-        """The appointment clears time off; the whole blocked time clears bookings."""
-        return not self.time_off.overlaps(
-            start, start + lengths.duration
-        ) and not self.bookings.overlaps(start, start + lengths.blocked)
+        """The appointment clears time off; the whole blocked time clears bookings
+        and outside calendar events (which may be bookings made elsewhere)."""
+        blocked_until = start + lengths.blocked
+        return (
+            not self.time_off.overlaps(start, start + lengths.duration)
+            and not self.bookings.overlaps(start, blocked_until)
+            and not self.outside.overlaps(start, blocked_until)
+        )
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current the outside-calendar busy time behind an answer is."""
+
+    calendars: int = 0  # connected busy calendars that apply
+    synced_at: dt.datetime | None = None  # the oldest of their last syncs
+    never_synced: int = 0
+
+    def is_stale(self, now: dt.datetime, *, max_age: dt.timedelta) -> bool:
+        if not self.calendars:
+            return False
+        return (
+            bool(self.never_synced)
+            or self.synced_at is None
+            or (now - self.synced_at > max_age)
+        )
 
 
 @dataclass
@@ -83,6 +119,8 @@ class Calendar:
     opening: WeeklySpans
     closures: list[tuple[dt.date, dt.date]]
     workers: list[Worker]
+    business_id: int | None = None  # whose outside calendars count (None: none)
+    freshness: Freshness = field(default_factory=Freshness)
 
     def is_closed(self, day: dt.date) -> bool:
         return any(first <= day <= last for first, last in self.closures)
@@ -111,12 +149,18 @@ def load_calendar(
     booking horizon: two queries, whatever the number of days asked about later."""
     tz = service.business.tzinfo
     today = now.astimezone(tz).date()
-    horizon = today + dt.timedelta(days=settings.SCHEDULING_MAX_DAYS_AHEAD)
+    horizon = today + dt.timedelta(days=service.business.booking_horizon_days)
     opening, workers = _hours_and_workers(service, provider)
     closures = Closure.objects.filter(
         business_id=service.business_id, starts_on__lte=horizon, ends_on__gte=today
     ).values_list("starts_on", "ends_on")
-    return Calendar(tz=tz, opening=opening, closures=list(closures), workers=workers)
+    return Calendar(
+        tz=tz,
+        opening=opening,
+        closures=list(closures),
+        workers=workers,
+        business_id=service.business_id,
+    )
 
 
 def _hours_and_workers(
@@ -189,7 +233,7 @@ def load_busy(
     by_id = {worker.provider_id: worker for worker in calendar.workers}
     time_off = TimeOff.objects.filter(
         provider_id__in=by_id, starts_at__lt=window_end, ends_at__gt=window_start
-    ).values_list("provider_id", "starts_at", "ends_at", Value(False))
+    ).values_list("provider_id", "starts_at", "ends_at", Value(TIME_OFF))
     bookings = (
         Appointment.objects.active()
         .overlapping(window_start, window_end)
@@ -198,16 +242,59 @@ def load_busy(
     if ignoring is not None:
         bookings = bookings.exclude(pk=ignoring.pk)
     bookings = bookings.values_list(
-        "provider_id", "start_at", "blocked_until", Value(True)
+        "provider_id", "start_at", "blocked_until", Value(BOOKING)
     )
-    intervals: dict[tuple[int, bool], list[Interval]] = defaultdict(list)
+    business_id = calendar.business_id
+    # Outside calendars: their busy events (provider None: a shared calendar that
+    # blocks everyone) and, as rows of their own, each calendar's last sync.
+    outside = (
+        BusyBlock.objects.blocking()
+        .for_providers(business_id, by_id)
+        .overlapping(window_start, window_end)
+        .values_list("provider_id", "starts_at", "ends_at", Value(OUTSIDE))
+    )
+    synced = (
+        ConnectedCalendar.objects.filter(
+            blocks_time=True,
+            connection__business_id=business_id,
+            connection__status__in=CALENDAR_COUNTED_STATUSES,
+        )
+        .filter(
+            Q(connection__provider_id__in=list(by_id))
+            | Q(connection__provider__isnull=True)
+        )
+        .values_list(
+            "connection__provider_id",
+            "last_synced_at",
+            "synced_until",
+            Value(SYNCED),
+        )
+    )
+    intervals: dict[tuple[int | None, int], list[Interval]] = defaultdict(list)
+    oldest, calendars, never = None, 0, 0
     if by_id:
-        rows = time_off.order_by().union(bookings.order_by(), all=True)
-        for provider_id, start, end, is_booking in rows:
-            intervals[provider_id, bool(is_booking)].append((start, end))
+        rows = time_off.order_by().union(
+            bookings.order_by(), outside.order_by(), synced.order_by(), all=True
+        )
+        for provider_id, start, end, kind in rows:
+            if kind == SYNCED:
+                calendars += 1
+                never += start is None
+                oldest = (
+                    start if oldest is None or (start and start < oldest) else oldest
+                )
+                if end is not None:  # past its last listing the calendar is unknown
+                    intervals[provider_id, OUTSIDE].append((end, UNKNOWN_UNTIL))
+            else:
+                intervals[provider_id, kind].append((start, end))
+    shared = intervals[None, OUTSIDE]
     for worker in calendar.workers:
-        worker.time_off = Busy.of(intervals[worker.provider_id, False])
-        worker.bookings = Busy.of(intervals[worker.provider_id, True])
+        worker.time_off = Busy.of(intervals[worker.provider_id, TIME_OFF])
+        worker.bookings = Busy.of(intervals[worker.provider_id, BOOKING])
+        worker.outside = Busy.of(intervals[worker.provider_id, OUTSIDE] + shared)
+    calendar.freshness = Freshness(
+        calendars=calendars, synced_at=oldest, never_synced=never
+    )
 
 
 def midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:

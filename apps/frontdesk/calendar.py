@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
 
 from apps.appointments.models import Appointment, Provider, TimeOff
 from apps.appointments.working_time import (
@@ -17,6 +17,7 @@ from apps.appointments.working_time import (
     midnight,
 )
 from apps.businesses.models import Business, Closure, OpeningHours
+from apps.calendars.models import BusyBlock
 
 MINUTES_PER_DAY = 24 * 60
 # Shown when nobody works on any visible day and nothing is booked.
@@ -92,7 +93,7 @@ def load_board(
         closures=[(first, last) for first, last, _ in closures],
         workers=workers,
     )
-    time_off = _time_off(workers, window)
+    time_off = _time_off(workers, window, business)
     bookings = _bookings(business, window, include_cancelled=include_cancelled)
     columns = {
         day: [
@@ -186,17 +187,42 @@ def _closures(
 
 
 def _time_off(
-    workers: list[Worker], window: Interval
+    workers: list[Worker], window: Interval, business: Business
 ) -> dict[int, list[tuple[Interval, str]]]:
+    """Time off, and events of the providers' own (or the shared) outside calendars,
+    which shade the column the same way: one query."""
     found: dict[int, list[tuple[Interval, str]]] = defaultdict(list)
+    provider_ids = [worker.provider_id for worker in workers]
     rows = TimeOff.objects.filter(
-        provider_id__in=[worker.provider_id for worker in workers],
+        provider_id__in=provider_ids,
         starts_at__lt=window[1],
         ends_at__gt=window[0],
     ).values_list("provider_id", "starts_at", "ends_at", "reason")
-    for provider_id, starts_at, ends_at, reason in rows:
-        found[provider_id].append(((starts_at, ends_at), reason))
+    outside = (
+        BusyBlock.objects.blocking()
+        .for_providers(business.pk, provider_ids)
+        .overlapping(*window)
+        .values_list(
+            "provider_id",
+            "starts_at",
+            "ends_at",
+            Value(OUTSIDE_LABEL, output_field=CharField()),
+        )
+    )
+    shared = []
+    for provider_id, starts_at, ends_at, reason in rows.order_by().union(
+        outside.order_by(), all=True
+    ):
+        if provider_id is None:
+            shared.append(((starts_at, ends_at), reason))
+        else:
+            found[provider_id].append(((starts_at, ends_at), reason))
+    for provider_id in provider_ids:
+        found[provider_id].extend(shared)
     return found
+
+
+OUTSIDE_LABEL = "Busy in their own calendar"
 
 
 # A booking is minutes or hours long: bounding its start from below lets the
