@@ -14,7 +14,9 @@ from apps.businesses.models import Business
 from apps.calls.analysis import URGENT_FOLLOW_UPS
 from apps.calls.models import Call
 from apps.leads.models import CallbackRequest, Lead
+from apps.notifications import consent
 from apps.notifications.models import CREDENTIAL_KINDS, Notification
+from apps.texting.models import Conversation
 
 CHART_DAYS = 14
 ATTENTION_LIMIT = 8
@@ -131,6 +133,7 @@ def _visits_today(businesses, zones: Zones, now: dt.datetime) -> list[Appointmen
         .filter(_today_in_each_zone(zones, now, "start_at"))
         .exclude(status=Appointment.Status.CANCELLED)
         .select_related("business", "service", "provider", "lead")
+        .annotate(takes_texts=consent.takes_texts(phone="lead__phone", lead="lead"))
         .order_by("start_at", "pk")[:VISITS_LIMIT]
     )
 
@@ -205,15 +208,40 @@ def _needs_attention(businesses, calls, zones, now) -> list[AttentionItem]:
         )
         for n in Notification.objects.filter(
             business__in=businesses,
-            status__in=[Notification.Status.FAILED, Notification.Status.BOUNCED],
+            status__in=[
+                Notification.Status.FAILED,
+                Notification.Status.BOUNCED,
+                Notification.Status.UNDELIVERED,
+            ],
             created_at__gte=week_ago,
         )
         .exclude(kind__in=CREDENTIAL_KINDS)  # their rows are for operators only
         .only("pk", "channel", "kind", "recipient", "last_error", "created_at")
         .order_by("-created_at")[:ATTENTION_LIMIT]
     ]
+    items += _text_items(businesses)
     items.sort(key=lambda item: item.when, reverse=True)
     return [_callback_item(c, now) for c in _callbacks_due(zones, now)] + items
+
+
+def _text_items(businesses) -> list[AttentionItem]:
+    """Customers' texts a person must answer (issue #14: two-way texting)."""
+    waiting = (
+        Conversation.objects.filter(business__in=businesses, needs_attention=True)
+        .select_related("business", "lead")
+        .order_by("-last_inbound_at")[:ATTENTION_LIMIT]
+    )
+    return [
+        AttentionItem(
+            "Text to answer",
+            f"{conversation}: {conversation.attention_reason[:80]}",
+            conversation.last_inbound_at or conversation.updated_at,
+            reverse("admin:texting_conversation_change", args=[conversation.pk]),
+            phone=conversation.phone,
+            business=conversation.business,
+        )
+        for conversation in waiting
+    ]
 
 
 def _callbacks_due(zones: Zones, now: dt.datetime) -> list[CallbackRequest]:
@@ -223,9 +251,9 @@ def _callbacks_due(zones: Zones, now: dt.datetime) -> list[CallbackRequest]:
         _, end_of_today = _local_today(name, now)
         due |= CallbackRequest.objects.due_by(end_of_today).filter(business_id__in=ids)
     return list(
-        due.select_related("business", "lead", "assigned_to").order_by(
-            F("due_at").asc(nulls_first=True), "created_at"
-        )[:ATTENTION_LIMIT]
+        due.select_related("business", "lead", "assigned_to")
+        .annotate(takes_texts=consent.takes_texts(phone="callback_number", lead="lead"))
+        .order_by(F("due_at").asc(nulls_first=True), "created_at")[:ATTENTION_LIMIT]
     )
 
 
@@ -241,7 +269,9 @@ def _callback_item(callback: CallbackRequest, now: dt.datetime) -> AttentionItem
         owner=(owner.get_full_name() or owner.get_username()) if owner else "",
         phone=callback.callback_number,
         business=callback.business,
-        texting=callback.lead is None or callback.lead.has_sms_consent,
+        texting=consent.row_takes_texts(
+            callback, callback.business_id, callback.callback_number, callback.lead
+        ),
     )
 
 

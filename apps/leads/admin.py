@@ -22,6 +22,8 @@ from apps.leads import services as lead_services
 # Importing the callback list's admin module registers it alongside LeadAdmin.
 from apps.leads.callback_admin import DAYWORK_CSS, staff_name
 from apps.leads.models import CallbackRequest, Lead
+from apps.notifications import consent
+from apps.notifications.admin import consent_summary
 from apps.notifications.models import Notification
 
 
@@ -128,7 +130,14 @@ class LeadAdmin(ObjectButtons, TenantScopedAdmin):
     show_full_result_count = (
         False  # an exact count of 100,000 rows costs more than the page
     )
-    readonly_fields = ("created_at", "updated_at", "last_contacted_at")
+    # suggested_email: heard by the call analysis only; staff confirm it by action.
+    readonly_fields = (
+        "suggested_email",
+        "text_consent",
+        "created_at",
+        "updated_at",
+        "last_contacted_at",
+    )
     inlines = (CallInline, AppointmentInline, CallbackRequestInline, NotificationInline)
     actions = (
         "mark_contacted",
@@ -138,6 +147,7 @@ class LeadAdmin(ObjectButtons, TenantScopedAdmin):
         "export_csv",
         "merge_duplicates",
         "rerun_last_call_analysis",
+        "use_suggested_email",
     )
     object_buttons = ("call_back", "mark_contacted")
 
@@ -158,6 +168,8 @@ class LeadAdmin(ObjectButtons, TenantScopedAdmin):
             .annotate(
                 last_call_at=Subquery(last_call.values("created_at")[:1]),
                 next_appointment_at=Subquery(next_visit.values("start_at")[:1]),
+                # The sms: link follows the number's STOP/START too (issue #14).
+                takes_texts=consent.takes_texts(lead=""),
             )
         )
 
@@ -175,7 +187,13 @@ class LeadAdmin(ObjectButtons, TenantScopedAdmin):
 
     @admin.display(description="Phone", ordering="phone")
     def phone_display(self, lead):
-        return phone_link(lead.phone, lead.business, texting=lead.has_sms_consent)
+        texting = consent.row_takes_texts(lead, lead.business_id, lead.phone, lead)
+        return phone_link(lead.phone, lead.business, texting=texting)
+
+    @admin.display(description="Texts")
+    def text_consent(self, lead):
+        # Issue #14: the number's STOP/START state, changed with a reason.
+        return consent_summary(lead.business, lead.phone)
 
     @admin.display(description="Last call", ordering="last_call_at")
     def last_call(self, lead):
@@ -200,6 +218,13 @@ class LeadAdmin(ObjectButtons, TenantScopedAdmin):
     @admin.action(description="Move to: lost")
     def mark_lost(self, request, queryset):
         self._move(request, queryset, Lead.Status.LOST)
+
+    @admin.action(description="Use the email heard in the call")
+    def use_suggested_email(self, request, queryset):
+        confirmed = lead_services.confirm_suggested_emails(queryset)
+        self.message_user(
+            request, f"Confirmed the email heard in the call for {confirmed} lead(s)."
+        )
 
     def press_mark_contacted(self, request, lead):
         lead = lead_services.mark_lead_contacted(lead)

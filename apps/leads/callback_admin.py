@@ -12,6 +12,7 @@ from apps.core.admin_buttons import ObjectButtons
 from apps.core.phones import phone_link
 from apps.leads import callbacks
 from apps.leads.models import CallbackRequest
+from apps.notifications import consent
 
 DAYWORK_CSS = {"all": ("dashboard/daywork.css",)}
 
@@ -73,6 +74,17 @@ class CallbackRequestAdmin(ObjectButtons, TenantScopedAdmin):
     )
     list_filter = (OwnerFilter, DueFilter, "status", "urgency", "business")
     list_select_related = ("business", "lead", "assigned_to")
+
+    def get_queryset(self, request):
+        # The sms: link follows the number's STOP/START (issue #14), in the query.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                takes_texts=consent.takes_texts(phone="callback_number", lead="lead")
+            )
+        )
+
     search_fields = ("name", "callback_number", "message")
     date_hierarchy = "created_at"
     # Open before done ("open" > "done"), then the soonest due first.
@@ -149,13 +161,17 @@ class CallbackRequestAdmin(ObjectButtons, TenantScopedAdmin):
                 may_take_it=obj.assigned_to_id != request.user.pk
                 and any(pk == request.user.pk for pk, _ in colleagues),
                 is_overdue=obj.is_overdue(timezone.now()),
-                texting=obj.lead is None or obj.lead.has_sms_consent,
+                texting=consent.row_takes_texts(
+                    obj, obj.business_id, obj.callback_number, obj.lead
+                ),
             )
         return super().render_change_form(request, context, add, change, **kwargs)
 
     @admin.display(description="Phone", ordering="callback_number")
     def phone(self, callback):
-        texting = callback.lead is None or callback.lead.has_sms_consent
+        texting = consent.row_takes_texts(
+            callback, callback.business_id, callback.callback_number, callback.lead
+        )
         return phone_link(callback.callback_number, callback.business, texting=texting)
 
     @admin.display(description="Owner", ordering="assigned_to__first_name")

@@ -2,11 +2,16 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import models
 
 from apps.core.models import TimeStampedModel
 
 STAFF_INVITE = "staff_invite"
+# The one text a number that just opted out may still get: the carriers require that
+# "STOP" is answered with a confirmation (CTIA), so the opt-out never suppresses it.
+SMS_OPT_OUT_CONFIRMATION = "sms_opt_out_confirmation"
+CONSENT_EXEMPT_KINDS = (SMS_OPT_OUT_CONFIRMATION,)
 # Kinds whose message carries a credential (a set-password link that signs its holder
 # in as the recipient): the admin shows these rows to superusers only.
 CREDENTIAL_KINDS = (STAFF_INVITE,)
@@ -47,6 +52,9 @@ class Notification(TimeStampedModel):
         FAILED = "failed", "Failed"
         BOUNCED = "bounced", "Bounced"
         COMPLAINED = "complained", "Marked as spam"
+        UNDELIVERED = "undelivered", "Undelivered"
+        # Never handed to the provider: the number opted out of this business's texts.
+        SUPPRESSED = "suppressed", "Not sent (opted out)"
 
     business = models.ForeignKey(
         "businesses.Business", on_delete=models.CASCADE, related_name="notifications"
@@ -62,6 +70,9 @@ class Notification(TimeStampedModel):
         blank=True,
         help_text="Text attachments: [{filename, content, mimetype}], e.g. an .ics invite.",
     )
+    # What the caller's texts and emails are written in (issue #16): their call's
+    # language; blank for staff alerts (English).
+    language = models.CharField(max_length=8, blank=True)
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.QUEUED
     )
@@ -114,3 +125,82 @@ class Notification(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.kind} to {self.recipient}"
+
+
+class SmsConsentQuerySet(models.QuerySet):
+    def opted_out(self):
+        return self.filter(status=SmsConsent.Status.OPTED_OUT)
+
+
+class SmsConsent(TimeStampedModel):
+    """Whether one number takes texts from one business: the carriers' STOP/START.
+
+    Absent means never asked (texts allowed, as consent given on the call). Checked
+    when a text is queued and again when it is sent, so an opt-out also stops texts
+    already waiting in the outbox.
+    """
+
+    class Status(models.TextChoices):
+        OPTED_IN = "opted_in", "Takes texts"
+        OPTED_OUT = "opted_out", "Opted out"
+
+    business = models.ForeignKey(
+        "businesses.Business", on_delete=models.CASCADE, related_name="sms_consents"
+    )
+    phone = models.CharField(max_length=20, help_text="E.164")
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPTED_IN
+    )
+    changed_at = models.DateTimeField()
+
+    objects = SmsConsentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "text consent"
+        ordering = ["-changed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "phone"], name="unique_sms_consent_per_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone}: {self.get_status_display()}"
+
+    @property
+    def is_opted_out(self) -> bool:
+        return self.status == self.Status.OPTED_OUT
+
+
+class SmsConsentChange(models.Model):
+    """One change of a number's consent: who or what changed it, when and why."""
+
+    class Source(models.TextChoices):
+        KEYWORD = "keyword", "Customer's text"
+        STAFF = "staff", "Staff"
+        PROVIDER = "provider", "SMS provider"
+
+    consent = models.ForeignKey(
+        SmsConsent, on_delete=models.CASCADE, related_name="changes"
+    )
+    business = models.ForeignKey(
+        "businesses.Business", on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=SmsConsent.Status.choices)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    reason = models.CharField(max_length=300)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "text consent change"
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} ({self.get_source_display()})"

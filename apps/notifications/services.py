@@ -1,9 +1,11 @@
 """Queue notifications: render once, store the row (the outbox), ring delivery on commit.
 
-Consent is the caller's job: services that message callers (booking confirmations,
-reminders) check the lead's `has_sms_consent` / `has_email_consent` and simply don't
-call `queue_notification` without it. Staff alerts ignore consent. This app imports no
-other app, so it can't look consent up itself.
+Consent given on the call is the caller's job: services that message callers
+(booking confirmations, reminders) check the lead's `has_sms_consent` /
+`has_email_consent` and don't call `queue_notification` without it. A number's
+opt-out by text (STOP, apps.notifications.consent) is checked here for every text,
+staff alerts included, and again at send time (delivery), so it holds even for
+texts queued before it.
 """
 
 import dataclasses
@@ -16,11 +18,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.core.phones import InvalidPhoneError, format_phone, normalize_phone
-from apps.notifications import delivery, rendering
-from apps.notifications.models import Notification
+from apps.notifications import consent, delivery, rendering
+from apps.notifications.models import CONSENT_EXEMPT_KINDS, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +42,12 @@ def queue_notification(
     call=None,
     send_after: dt.datetime | None = None,
     respect_quiet_hours: bool = False,
+    language: str = "",
 ) -> Notification:
     """Render and store one message, then ring the delivery task on commit.
+
+    `language` (the caller's call's, issue #16) translates the templates and
+    formats; blank is English, as staff alerts are.
 
     Idempotent on `dedupe_key`: a second call returns the first row untouched. A bad
     recipient gives a FAILED row (visible in the admin) rather than an exception, so a
@@ -50,9 +56,10 @@ def queue_notification(
     The unique key alone finds a duplicate (the INSERT is refused): no SELECT before
     every new row, at the price of rendering a repeat for nothing.
     """
-    message = _render(
-        business, kind, channel, context, _invite_uid(appointment, dedupe_key)
-    )
+    with translation.override(language or "en"):
+        message = _render(
+            business, kind, channel, context, _invite_uid(appointment, dedupe_key)
+        )
     return _queue_rendered(
         business,
         message,
@@ -65,6 +72,7 @@ def queue_notification(
         call=call,
         send_after=send_after,
         respect_quiet_hours=respect_quiet_hours,
+        language=language,
     )
 
 
@@ -93,11 +101,12 @@ def _queue_rendered(
     call,
     send_after: dt.datetime | None = None,
     respect_quiet_hours: bool = False,
+    language: str = "",
 ) -> Notification:
     if respect_quiet_hours:
         now = timezone.now()
         send_after = next_allowed_send_time(
-            max(send_after or now, now), business.tzinfo
+            max(send_after or now, now), business.tzinfo, quiet=quiet_hours(business)
         )
     recipient, recipient_error = _clean_recipient(channel, recipient)
     fields = dataclasses.asdict(message) | {
@@ -109,6 +118,7 @@ def _queue_rendered(
         "lead": lead,
         "appointment": appointment,
         "call": call,
+        "language": language,
     }
     return _create_once(dedupe_key, fields, recipient_error)
 
@@ -199,6 +209,12 @@ def _create_once(dedupe_key: str, fields: dict, recipient_error: str) -> Notific
     deferred = fields["send_after"] is not None and fields["send_after"] > now
     if recipient_error:
         fields |= {"status": Notification.Status.FAILED, "last_error": recipient_error}
+    elif _opted_out(fields):
+        # Kept, visibly: staff see the text Roxy or a reminder would have sent.
+        fields |= {
+            "status": Notification.Status.SUPPRESSED,
+            "last_error": consent.OPTED_OUT_REASON,
+        }
     elif not deferred:
         fields["enqueued_at"] = now
     try:
@@ -214,10 +230,97 @@ def _create_once(dedupe_key: str, fields: dict, recipient_error: str) -> Notific
     return notification
 
 
-def next_allowed_send_time(when: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
-    """`when` if it falls outside quiet hours in `tz`, else the moment they end (UTC)."""
-    start = dt.time.fromisoformat(settings.QUIET_HOURS_START)
-    end = dt.time.fromisoformat(settings.QUIET_HOURS_END)
+def _opted_out(fields: dict) -> bool:
+    if fields["channel"] != Notification.Channel.SMS:
+        return False
+    if fields["kind"] in CONSENT_EXEMPT_KINDS:
+        return False
+    return consent.is_opted_out(fields["business"].pk, fields["recipient"])
+
+
+def queue_text(
+    business,
+    *,
+    kind: str,
+    recipient: str,
+    body: str,
+    dedupe_key: str,
+    lead=None,
+    appointment=None,
+    call=None,
+    respect_quiet_hours: bool = False,
+    language: str = "",
+) -> Notification:
+    """Queue one text whose body the caller wrote (two-way texting's replies, Roxy's
+    texts during a call, staff's replies): the same row, consent and quiet hours as
+    every other notification, without a template. Idempotent on `dedupe_key`."""
+    message = rendering.RenderedMessage(
+        subject="", body=" ".join(body.split())[: rendering.SMS_MAX_LENGTH]
+    )
+    return _queue_rendered(
+        business,
+        message,
+        channel=rendering.SMS,
+        kind=kind,
+        recipient=recipient,
+        dedupe_key=dedupe_key[:DEDUPE_KEY_MAX_LENGTH],
+        lead=lead,
+        appointment=appointment,
+        call=call,
+        respect_quiet_hours=respect_quiet_hours,
+        language=language,
+    )
+
+
+def notify_staff_message(
+    business, *, kind: str, subject: str, body: str, dedupe_key: str, lead=None
+) -> list[Notification]:
+    """Alert every staff address and phone with a message written by the caller
+    (no template), e.g. a customer's text that needs a person. Idempotent per key."""
+    sends = [
+        (rendering.EMAIL, to, rendering.RenderedMessage(subject=subject, body=body))
+        for to in business.notification_email_list
+    ] + [
+        (rendering.SMS, to, rendering.RenderedMessage(subject="", body=body[:300]))
+        for to in business.notification_phone_list
+    ]
+    return [
+        _queue_rendered(
+            business,
+            message,
+            channel=channel,
+            kind=kind,
+            recipient=to,
+            dedupe_key=_per_recipient_key(dedupe_key, channel, to),
+            lead=lead,
+            appointment=None,
+            call=None,
+        )
+        for channel, to, message in sends
+    ]
+
+
+def quiet_hours(business) -> tuple[dt.time, dt.time]:
+    """The business's own quiet hours (issue #16); the settings' for anything else."""
+    start = getattr(business, "quiet_hours_start", None)
+    end = getattr(business, "quiet_hours_end", None)
+    if start is None or end is None:
+        return (
+            dt.time.fromisoformat(settings.QUIET_HOURS_START),
+            dt.time.fromisoformat(settings.QUIET_HOURS_END),
+        )
+    return start, end
+
+
+def next_allowed_send_time(
+    when: dt.datetime,
+    tz: dt.tzinfo,
+    *,
+    quiet: tuple[dt.time, dt.time] | None = None,
+) -> dt.datetime:
+    """`when` if it falls outside quiet hours (`quiet`, default the settings') in `tz`,
+    else the moment they end (UTC)."""
+    start, end = quiet or quiet_hours(None)
     local = when.astimezone(tz)
     clock = local.time()
     if start == end:

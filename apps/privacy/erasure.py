@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -12,8 +12,9 @@ from apps.businesses.models import Business
 from apps.calls.models import Call, ToolInvocation, WebhookEvent
 from apps.core.phones import format_phone, normalize_phone
 from apps.leads.models import CallbackRequest, Lead
-from apps.notifications.models import Notification
+from apps.notifications.models import Notification, SmsConsent, SmsConsentChange
 from apps.privacy import vapi_deletion
+from apps.texting.models import Conversation, InboundText, RescheduleOffer
 
 ERASED_TEXT = "[erased]"
 
@@ -30,7 +31,16 @@ _TABLES = (
     "tool invocations",
     "webhook events",
     "notifications",
+    "conversations",
+    "inbound texts",
+    "text offers",
+    "text consents",
 )
+# Most callers never texted: these tables are reported only when they held something.
+_TEXTING_TABLES = frozenset(_TABLES[-4:])
+# A quoted text shorter than this ("ok", "C") says nothing about the person and
+# would blank the same letters all over a staff digest.
+_MIN_QUOTED_TEXT = 4
 
 
 @dataclass
@@ -71,6 +81,11 @@ class ErasureReport:
         )
         if self.vapi_calls:
             text += " " + self._vapi_outcome()
+        if self.anonymised.get("text consents"):
+            text += (
+                " The number's text opt-out is kept, without its reasons, so it is "
+                "never texted again."
+            )
         if self.upcoming_appointments:
             text += (
                 f" {self.upcoming_appointments} upcoming appointment(s) stay booked "
@@ -96,6 +111,7 @@ class _Person:
     call_ids: list[int]
     names: list[str]
     emails: list[str]
+    texts: list[str]  # what they texted us, quoted in staff alerts
 
 
 def erase_caller(
@@ -154,12 +170,19 @@ def _find_person(phone: str, scope: Q) -> _Person:
     names = {name for _, name in leads} | set(
         callback_names.values_list("name", flat=True)
     )
+    texts = {
+        body.strip()
+        for body in InboundText.objects.filter(
+            scope, Q(from_number=phone) | Q(conversation__lead_id__in=lead_ids)
+        ).values_list("body", flat=True)
+    }
     return _Person(
         phone=phone,
         lead_ids=lead_ids,
         call_ids=list(calls.values_list("pk", flat=True)),
         names=sorted(n for n in names if len(n.strip()) > 2),
         emails=emails,
+        texts=sorted(t for t in texts if len(t) >= _MIN_QUOTED_TEXT),
     )
 
 
@@ -178,9 +201,19 @@ def _erasure_rows(person: _Person, scope: Q) -> dict[str, QuerySet]:
         | Q(call_id__in=calls)
         | Q(appointment__in=appointments),
     )
+    conversations = Conversation.objects.filter(
+        scope, Q(phone=person.phone) | Q(lead_id__in=leads)
+    )
     return {
         "notifications": notifications,
         "mentions": _mentions(person, scope).exclude(pk__in=notifications.values("pk")),
+        # Offers and texts go before their conversations, so each is counted as its own.
+        "text offers": RescheduleOffer.objects.filter(conversation__in=conversations),
+        "inbound texts": InboundText.objects.filter(
+            Q(conversation__in=conversations) | Q(scope, from_number=person.phone)
+        ),
+        "conversations": conversations,
+        "text consents": _consents(person, scope),
         "tool invocations": ToolInvocation.objects.filter(call_id__in=calls),
         "webhook events": WebhookEvent.objects.filter(
             Q(call_id__in=calls) | Q(vapi_call_id__in=list(vapi_ids))
@@ -197,6 +230,31 @@ def _erasure_rows(person: _Person, scope: Q) -> dict[str, QuerySet]:
     }
 
 
+def _consents(person: _Person, scope: Q) -> QuerySet:
+    """The number's text consent records still holding more than the bare opt-out:
+    an opt-in (absence means the same, so the row goes) or reasons not yet erased."""
+    unerased = SmsConsentChange.objects.filter(consent=OuterRef("pk")).exclude(
+        reason=ERASED_TEXT
+    )
+    return SmsConsent.objects.filter(scope, phone=person.phone).filter(
+        ~Q(status=SmsConsent.Status.OPTED_OUT) | Exists(unerased)
+    )
+
+
+def _erase_consents(consents: QuerySet, report: ErasureReport, dry_run: bool) -> None:
+    """Opt-outs stay as the compliance record that the number must not be texted
+    (status, source, time and staff member kept; the reasons, which may quote the
+    customer or what they said on the phone, go). Every other consent row goes."""
+    opted_out = Q(status=SmsConsent.Status.OPTED_OUT)
+    kept = consents.filter(opted_out)
+    report.anonymised["text consents"] = kept.count()
+    if dry_run:
+        report.deleted["text consents"] = consents.exclude(opted_out).count()
+        return
+    SmsConsentChange.objects.filter(consent__in=list(kept)).update(reason=ERASED_TEXT)
+    report.deleted["text consents"] = _delete_rows(consents.exclude(opted_out))
+
+
 def _mentions(person: _Person, scope: Q) -> QuerySet:
     """Other notifications (staff digests) that name the caller's number."""
     mentioned = Q()
@@ -211,7 +269,9 @@ def _erase(
 ) -> None:
     now = timezone.now()
     for table, queryset in rows.items():
-        if table == "mentions":
+        if table == "text consents":
+            _erase_consents(queryset, report, dry_run)
+        elif table == "mentions":
             report.redacted["notifications"] = (
                 queryset.count() if dry_run else _redact(queryset, person)
             )
@@ -230,6 +290,10 @@ def _erase(
             report.deleted[table] = (
                 queryset.count() if dry_run else _delete_rows(queryset)
             )
+    for counts in (report.deleted, report.anonymised):
+        for table in _TEXTING_TABLES & counts.keys():
+            if not counts[table]:
+                del counts[table]
 
 
 def _delete_rows(queryset: QuerySet) -> int:
@@ -269,6 +333,8 @@ _APPOINTMENT_ERASURE = {"lead": None, "notes": ""}
 def _redact(notifications: QuerySet, person: _Person) -> int:
     needles = {person.phone, format_phone(person.phone), *person.emails}
     needles |= {name for name in person.names} | {escape(n) for n in person.names}
+    # Staff alerts quote the customer's texts (the first 200 characters).
+    needles |= {t[:200] for t in person.texts} | {escape(t[:200]) for t in person.texts}
     needles = sorted(needles, key=len, reverse=True)  # "Dana Whitfield" before "Dana"
     count = 0
     for notification in notifications:

@@ -1,4 +1,4 @@
-"""Retention: each business's old transcripts, recordings and raw payloads blanked."""
+"""Retention: each business's old transcripts, recordings, texts and raw payloads blanked."""
 
 import datetime as dt
 from collections.abc import Callable
@@ -11,6 +11,7 @@ from django.utils import timezone
 from apps.businesses.models import Business
 from apps.calls.models import PURGED, Call, ToolInvocation, WebhookEvent
 from apps.notifications.models import Notification
+from apps.texting.models import InboundText
 
 Progress = Callable[[int, int], None]
 
@@ -60,8 +61,9 @@ def purge_call_data(
     progress: Progress | None = None,
     now: dt.datetime | None = None,
 ) -> PurgeReport:
-    """Blank transcripts, recordings, raw payloads, tool arguments and sent notification
-    bodies older than each business's retention, in batches; each call is stamped
+    """Blank transcripts, recordings, raw payloads, tool arguments, sent notification
+    bodies (texts to customers among them) and customers' texts older than each
+    business's retention, in batches; each call is stamped
     with purged_at. Rows, counts and links stay. Idempotent: purged rows are not
     matched again."""
     now = now or timezone.now()
@@ -120,6 +122,7 @@ def _business_targets(
         events=WebhookEvent.objects.filter(events),
         tools=ToolInvocation.objects.filter(tools),
         notifications=Notification.objects.filter(business=business),
+        texts=InboundText.objects.filter(business=business),
         cutoff=cutoff,
         now=now,
     )
@@ -138,13 +141,22 @@ def _unassigned_targets(*, cutoff: dt.datetime, now: dt.datetime) -> list[PurgeT
         events=WebhookEvent.objects.filter(events),
         tools=ToolInvocation.objects.filter(tools),
         notifications=Notification.objects.none(),
+        # Texts to a number no business owns, kept for operators this long.
+        texts=InboundText.objects.filter(business__isnull=True),
         cutoff=cutoff,
         now=now,
     )
 
 
 def _targets(
-    *, calls, events, tools, notifications, cutoff: dt.datetime, now: dt.datetime
+    *,
+    calls,
+    events,
+    tools,
+    notifications,
+    texts,
+    cutoff: dt.datetime,
+    now: dt.datetime,
 ) -> list[PurgeTarget]:
     # A call's age is when it started; one VAPI never reported started is as old
     # as its row.
@@ -187,6 +199,13 @@ def _targets(
                 "attachments": [],
                 "updated_at": now,
             },
+        ),
+        # The row stays (who texted when, what it was taken for and what was done);
+        # the words and Twilio's raw request, which repeats them, go.
+        PurgeTarget(
+            "inbound text(s)",
+            texts.filter(received_at__lt=cutoff).exclude(body=PURGED_TEXT),
+            {"body": PURGED_TEXT, "payload": PURGED},
         ),
     ]
 

@@ -262,3 +262,18 @@ def test_the_buttons_need_a_role_that_may_change_what_they_change(
     lead.refresh_from_db()
     assert (lead.status, lead.last_contacted_at) == (Lead.Status.NEW, None)
     assert not CallbackRequest.objects.exists()
+
+
+def test_staff_see_and_confirm_the_email_heard_in_a_call(admin_client):
+    lead = LeadFactory(email="", suggested_email="dana@example.com")
+    page = admin_client.get(reverse("admin:leads_lead_change", args=[lead.pk]))
+    assert b"Email heard in a call" in page.content
+    assert b"dana@example.com" in page.content
+
+    admin_client.post(
+        reverse("admin:leads_lead_changelist"),
+        {"action": "use_suggested_email", "_selected_action": [lead.pk]},
+    )
+
+    lead.refresh_from_db()
+    assert (lead.email, lead.suggested_email) == ("dana@example.com", "")

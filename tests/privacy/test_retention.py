@@ -127,6 +127,7 @@ def test_each_business_is_purged_by_its_own_retention(strict, lenient):
         "webhook event(s)": 4,
         "tool invocation(s)": 2,
         "notification(s)": 2,
+        "inbound text(s)": 0,
     }
     assert report.businesses == 2
     assert report.details[0].startswith("lenient (365 days, before ")
@@ -228,7 +229,7 @@ def test_calls_to_no_business_keep_the_default_retention():
     assert orphan.payload == PURGED
     assert report.details == [
         "calls to no business: 1 call(s), 1 webhook event(s), 0 tool invocation(s), "
-        "0 notification(s)"
+        "0 notification(s), 0 inbound text(s)"
     ]
 
 

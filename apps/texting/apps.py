@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TextingConfig(AppConfig):
+    name = "apps.texting"
+    verbose_name = "Texting"
