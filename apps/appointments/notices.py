@@ -9,14 +9,15 @@ written to only with their lead's consent, and only at the lead's own phone and 
 import datetime as dt
 import logging
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.appointments.models import Appointment
+from apps.businesses.models import Business
 from apps.core.links import absolute_url
 from apps.core.phones import format_phone
+from apps.notifications import rendering as notification_rendering
 from apps.notifications import services as notification_services
 from apps.notifications.models import Notification
 
@@ -127,9 +128,10 @@ def queue_cancellation_notices(
 
 
 def send_due_reminders(now: dt.datetime | None = None) -> int:
-    """Queue a reminder for each active appointment starting within REMINDER_LEAD_HOURS
-    (elapsed hours) that has had none, and stamp `reminder_sent_at`. Returns how many
-    appointments were handled. Also withdraws queued reminders that went stale."""
+    """Queue a reminder for each active appointment starting within its business's
+    reminder lead time (elapsed hours) that has had none, and stamp
+    `reminder_sent_at`. Returns how many appointments were handled. Also withdraws
+    queued reminders that went stale."""
     now = now or timezone.now()
     withdrawn = _withdraw_stale_reminders()
     if withdrawn:
@@ -141,14 +143,20 @@ def send_due_reminders(now: dt.datetime | None = None) -> int:
 
 
 def due_for_reminder(now: dt.datetime) -> QuerySet[Appointment]:
-    """Active appointments starting within REMINDER_LEAD_HOURS with no reminder yet."""
+    """Active appointments starting within their business's reminder lead time
+    (`Business.reminder_lead_hours`) with no reminder yet."""
+    # One condition per lead time in use (a handful), so the filter stays one
+    # indexed query on any database, without interval arithmetic in SQL.
+    leads = Business.objects.values_list("reminder_lead_hours", flat=True).distinct()
+    within_lead = Q(pk__in=[])
+    for hours in leads:
+        within_lead |= Q(
+            business__reminder_lead_hours=hours,
+            start_at__lte=now + dt.timedelta(hours=hours),
+        )
     return (
         Appointment.objects.active()
-        .filter(
-            start_at__gt=now,
-            start_at__lte=_reminder_horizon(now),
-            reminder_sent_at__isnull=True,
-        )
+        .filter(within_lead, start_at__gt=now, reminder_sent_at__isnull=True)
         .order_by("start_at")
     )
 
@@ -212,8 +220,8 @@ def _withdraw_stale_reminders() -> int:
     return withdrawn
 
 
-def _reminder_horizon(now: dt.datetime) -> dt.datetime:
-    return now + dt.timedelta(hours=settings.REMINDER_LEAD_HOURS)
+def _reminder_horizon(business: Business, now: dt.datetime) -> dt.datetime:
+    return now + dt.timedelta(hours=business.reminder_lead_hours)
 
 
 def _stand_in_for_reminder(
@@ -226,24 +234,18 @@ def _stand_in_for_reminder(
     is stamped and the sweep's reminder still goes.
     """
     now = timezone.now()
-    if not caller_messages or appointment.start_at > _reminder_horizon(now):
+    if not caller_messages or appointment.start_at > _reminder_horizon(
+        appointment.business, now
+    ):
         return
     appointment.reminder_sent_at = now
     appointment.save(update_fields=["reminder_sent_at", "updated_at"])
 
 
 def _invite_sequence(appointment: Appointment) -> int:
-    """SEQUENCE for an invite replacing or cancelling the first (which has 0).
-
-    Calendar apps apply an update only with a higher SEQUENCE than the one they
-    hold: the seconds of the latest change grow with every move. A cancellation
-    is final (nothing changes a cancelled appointment), so one more puts it above
-    a move made in the same second.
-    """
-    seconds = int(appointment.updated_at.timestamp())
-    if appointment.status == Appointment.Status.CANCELLED:
-        return seconds + 1
-    return seconds
+    """SEQUENCE for an invite replacing or cancelling the first (which has 0): one
+    more for every invite email the appointment has had (#17: small, increasing)."""
+    return notification_rendering.invite_sequence(appointment)
 
 
 def _slot_key(appointment: Appointment) -> str:
@@ -268,7 +270,12 @@ def _queue_for_caller(
     lead = appointment.lead
     if lead is None:
         return []
-    context = {**_caller_context(appointment), **(extra or {})}
+    # customer_email: the invite's ATTENDEE (#17).
+    context = {
+        **_caller_context(appointment),
+        "customer_email": lead.email,
+        **(extra or {}),
+    }
     sends = []
     if lead.has_email_consent and lead.email:
         sends.append((EMAIL, lead.email))
@@ -289,9 +296,19 @@ def _queue_for_caller(
             lead=lead,
             appointment=appointment,
             respect_quiet_hours=channel == SMS,
+            language=caller_language(appointment),
         )
         for channel, recipient in sends
     ]
+
+
+def caller_language(appointment: Appointment) -> str:
+    """What the caller's messages are written in (issue #16): the language of the
+    call that booked, when the business speaks it; else the business's default."""
+    spoken = appointment.business.spoken_languages()
+    call = appointment.source_call if appointment.source_call_id else None
+    language = getattr(call, "language", "")
+    return language if language in spoken else spoken[0]
 
 
 def _held_past(appointment: Appointment, deadline: dt.datetime | None) -> bool:
@@ -299,7 +316,9 @@ def _held_past(appointment: Appointment, deadline: dt.datetime | None) -> bool:
         return False
     now = timezone.now()
     send_at = notification_services.next_allowed_send_time(
-        now, appointment.business.tzinfo
+        now,
+        appointment.business.tzinfo,
+        quiet=notification_services.quiet_hours(appointment.business),
     )
     return send_at >= deadline
 

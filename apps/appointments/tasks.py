@@ -12,7 +12,8 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="appointments.send_due_reminders", **PERIODIC_TASK_OPTIONS)
 def send_due_reminders() -> None:
-    """Queue reminders for appointments coming up (runs every ten minutes). Idempotent."""
+    """Queue reminders for appointments within each business's own lead time (runs
+    every ten minutes). Idempotent."""
     handled = notices.send_due_reminders()
     if handled:
         logger.info("Reminders queued for %s appointments", handled)

@@ -9,6 +9,8 @@ from apps.businesses.models import (
     Business,
     Closure,
     OpeningHours,
+    TransferDestination,
+    TransferHours,
     VapiPhoneNumber,
 )
 from apps.businesses.tenant_admin import TenantScopedAdmin, TenantTabularInline
@@ -74,6 +76,13 @@ class ClosureInline(TenantTabularInline):
     extra = 0
 
 
+class TransferDestinationInline(TenantTabularInline):
+    model = TransferDestination
+    extra = 0
+    fields = ("name", "number", "purpose", "hours", "mode", "position", "is_active")
+    show_change_link = True  # its own hours and the warm-transfer briefing
+
+
 @admin.register(Business)
 class BusinessAdmin(TenantScopedAdmin):
     form = BusinessForm
@@ -86,12 +95,53 @@ class BusinessAdmin(TenantScopedAdmin):
         VapiPhoneNumberInline,
         OpeningHoursInline,
         ClosureInline,
+        TransferDestinationInline,
     )
     fieldsets = (
         (None, {"fields": ("name", "slug", "timezone", "is_active")}),
         ("Contact", {"fields": ("address", "phone", "website", "transfer_number")}),
         ("Staff alerts", {"fields": ("notification_emails", "notification_phones")}),
         ("Roxy", {"fields": ("greeting", "extra_instructions", "faq", "policies")}),
+        (
+            "Languages, voice and persona",
+            {
+                "description": "Blank voice fields use the deployment's voice "
+                "(ROXY_VOICE_*). The assistant preview below shows the result.",
+                "fields": (
+                    "languages",
+                    "default_language",
+                    "assistant_name",
+                    ("voice_provider", "voice_id", "voice_model"),
+                ),
+            },
+        ),
+        (
+            "When closed, and recording",
+            {
+                "fields": (
+                    "after_hours_mode",
+                    "on_call_number",
+                    "recording_consent_required",
+                    "recording_consent_notice",
+                )
+            },
+        ),
+        (
+            "Booking rules",
+            {
+                "description": "Roxy, the booking page, reminders and texts all "
+                "follow these.",
+                "fields": (
+                    "slot_minutes",
+                    "min_notice_minutes",
+                    "booking_horizon_days",
+                    "default_buffer_minutes",
+                    "slots_offered",
+                    "reminder_lead_hours",
+                    ("quiet_hours_start", "quiet_hours_end"),
+                ),
+            },
+        ),
         ("Data", {"fields": ("data_retention_days",)}),
     )
 
@@ -101,3 +151,28 @@ class VapiPhoneNumberAdmin(TenantScopedAdmin):
     list_display = ("number", "vapi_phone_number_id", "business", "label")
     list_select_related = ("business",)
     search_fields = ("number", "vapi_phone_number_id", "business__name")
+
+
+class TransferHoursInline(TenantTabularInline):
+    model = TransferHours
+    extra = 0
+
+
+@admin.register(TransferDestination)
+class TransferDestinationAdmin(TenantScopedAdmin):
+    list_display = ("name", "business", "number", "hours", "mode", "is_active")
+    list_filter = ("hours", "mode", "is_active")
+    list_select_related = ("business",)
+    search_fields = ("name", "purpose", "number", "business__name")
+    inlines = (TransferHoursInline,)
+    fields = (
+        "business",
+        "name",
+        "number",
+        "purpose",
+        "hours",
+        "mode",
+        "summary_instructions",
+        "position",
+        "is_active",
+    )

@@ -1,7 +1,7 @@
 """Doctor's probes of the businesses: one is active, and each can be reached and alerts someone."""
 
 from django.core import checks
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from apps.businesses.models import Business
 from apps.core import probes
@@ -51,8 +51,14 @@ def _opening_hours(business: Business) -> checks.CheckMessage:
 def check_contacts(**kwargs) -> list[checks.CheckMessage]:
     """Each active business can take transfers and hears about new leads."""
     messages = []
-    for business in Business.objects.active().order_by("slug"):
-        if not business.transfer_number:
+    # Transfer destinations (#16) replace the single transfer number: either will do.
+    businesses = Business.objects.active().annotate(
+        destinations=Count(
+            "transfer_destinations", filter=Q(transfer_destinations__is_active=True)
+        )
+    )
+    for business in businesses.order_by("slug"):
+        if not (business.transfer_number or business.destinations):
             messages.append(
                 checks.Warning(
                     "transfers: No transfer number: Roxy cannot put callers through "

@@ -28,6 +28,18 @@ FRONT_DESK_GRANTS = {
     "appointments.provider": frozenset({VIEW}),
     "notifications.notification": frozenset({VIEW, CHANGE}),
     "businesses.business": frozenset({VIEW}),
+    "businesses.transferdestination": frozenset({VIEW}),
+    "businesses.transferhours": frozenset({VIEW}),
+    # Anyone may connect their own calendar (as the provider); apps/calendars/admin.py
+    # narrows adding and changing to managers and the provider's own login.
+    "calendars.calendarconnection": frozenset({VIEW, ADD, CHANGE}),
+    "calendars.connectedcalendar": frozenset({VIEW, CHANGE}),
+    "calendars.calendarwrite": frozenset({VIEW, CHANGE}),
+    # Two-way texting (issue #14): the desk answers texts and records opt-outs.
+    "notifications.smsconsent": frozenset({VIEW, ADD, CHANGE}),
+    "notifications.smsconsentchange": frozenset({VIEW}),
+    "texting.conversation": frozenset({VIEW, CHANGE}),
+    "texting.inboundtext": frozenset({VIEW}),
 }
 # Managers also run the business: its settings, services, providers, hours and staff.
 MANAGER_GRANTS = {
@@ -43,6 +55,9 @@ MANAGER_GRANTS = {
     "businesses.openinghours": EVERYTHING,
     "businesses.closure": EVERYTHING,
     "businesses.vapiphonenumber": frozenset({VIEW}),
+    # Where Roxy puts callers through: the business's own phones and people.
+    "businesses.transferdestination": EVERYTHING,
+    "businesses.transferhours": EVERYTHING,
     REPORTS: frozenset({VIEW}),
     "businesses.membership": EVERYTHING,
     "calls.webhookevent": frozenset({VIEW, CHANGE}),

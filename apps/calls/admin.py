@@ -21,6 +21,7 @@ from apps.calls.transcripts import conversation_turns
 from apps.core.links import is_web_url
 from apps.core.phones import phone_link
 from apps.leads.models import Lead
+from apps.notifications import consent
 from apps.privacy import vapi_deletion
 
 # What VAPI reported is the record of the call: staff read it, never edit it.
@@ -36,6 +37,11 @@ VAPI_FIELDS = (
     "ended_reason",
     "has_hang",
     "cost_table",
+    "language",
+    "transfer_status",
+    "transfer_destination",
+    "transfer_updated_at",
+    "recording_declined_at",
 )
 HEAVY_FIELDS = (
     "transcript",
@@ -154,6 +160,10 @@ class CallAdmin(TenantScopedAdmin):
                 "fields": (
                     ("caller", "lead"),
                     ("started_at", "ended_at", "duration_seconds"),
+                    "language",  # the last one Roxy spoke (issue #16)
+                    # Where Roxy put the caller through and how it went (issue #16).
+                    ("transfer_status", "transfer_destination", "transfer_updated_at"),
+                    "recording_declined_at",
                 )
             },
         ),
@@ -182,7 +192,14 @@ class CallAdmin(TenantScopedAdmin):
         css = {"all": ("calls/calls.css",)}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer(*HEAVY_FIELDS)
+        return (
+            super()
+            .get_queryset(request)
+            .defer(*HEAVY_FIELDS)
+            .annotate(
+                takes_texts=consent.takes_texts(phone="caller_number", lead="lead")
+            )
+        )
 
     def get_fieldsets(self, request, obj=None):
         if obj is None or obj.purged_at is None:
@@ -259,7 +276,9 @@ class CallAdmin(TenantScopedAdmin):
 
     @admin.display(description="Caller", ordering="caller_number")
     def caller(self, call):
-        texting = call.lead is None or call.lead.has_sms_consent
+        texting = consent.row_takes_texts(
+            call, call.business_id, call.caller_number, call.lead
+        )
         number = (
             phone_link(call.caller_number, call.business, texting=texting)
             if call.caller_number

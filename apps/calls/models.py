@@ -23,6 +23,13 @@ class CallQuerySet(models.QuerySet):
     def needing_analysis(self):
         return self.filter(analysis_status=Call.AnalysisStatus.PENDING)
 
+    def due_for_analysis(self, now: dt.datetime):
+        """PENDING calls not waiting out a retry delay."""
+        return self.needing_analysis().filter(
+            models.Q(analysis_retry_at__isnull=True)
+            | models.Q(analysis_retry_at__lte=now)
+        )
+
     def awaiting_vapi_deletion(self, reasons: tuple[str, ...]):
         """Calls purged for one of `reasons` whose copy VAPI still holds."""
         return self.filter(
@@ -53,6 +60,15 @@ class Call(TimeStampedModel):
         COMPLETED = "completed", "Completed"
         SKIPPED = "skipped", "Skipped"
         FAILED = "failed", "Failed"
+
+    class TransferStatus(models.TextChoices):
+        # From VAPI's transfer-update, the forwarding status and the ended reason.
+        REQUESTED = "requested", "Transfer started"
+        CONNECTED = "connected", "Connected"
+        NO_ANSWER = "no_answer", "No answer"
+        BUSY = "busy", "Busy"
+        FAILED = "failed", "Failed"
+        FELL_BACK = "fell_back", "Failed; Roxy took a message"
 
     class PurgeReason(models.TextChoices):
         RETENTION = "retention", "Retention policy"
@@ -86,6 +102,18 @@ class Call(TimeStampedModel):
         default=False,
         help_text="VAPI reported Roxy silent for seconds during this call.",
     )
+    # Where Roxy put the caller through, and how it went (issue #16).
+    transfer_status = models.CharField(
+        max_length=20, choices=TransferStatus.choices, blank=True
+    )
+    transfer_destination = models.CharField(max_length=120, blank=True)
+    transfer_updated_at = models.DateTimeField(null=True, blank=True)
+    # The caller said no to recording: the recording is neither kept here nor at VAPI.
+    recording_declined_at = models.DateTimeField(null=True, blank=True)
+    # The language the call is in (issue #16): the business's default when Roxy
+    # answers, then what VAPI's language-change-detected says. Tool answers are
+    # given in it, and texts and emails to the caller follow it.
+    language = models.CharField(max_length=8, blank=True)
     # What VAPI recorded.
     transcript = models.TextField(blank=True)
     messages = models.JSONField(default=list, blank=True)
@@ -109,6 +137,11 @@ class Call(TimeStampedModel):
     analysis_requested_at = models.DateTimeField(null=True, blank=True)
     analyzed_at = models.DateTimeField(null=True, blank=True)
     analysis_error = models.TextField(blank=True)
+    # Transient failures (OpenAI down, 429, 5xx): tries so far in this request, when
+    # the next may run (the sweep waits for it), and since when it has been failing.
+    analysis_attempts = models.PositiveSmallIntegerField(default=0)
+    analysis_retry_at = models.DateTimeField(null=True, blank=True)
+    analysis_failing_since = models.DateTimeField(null=True, blank=True)
     prompt_version = models.CharField(max_length=40, blank=True)
     summary = models.TextField(blank=True)
     intent = models.CharField(max_length=30, blank=True)
@@ -202,85 +235,6 @@ class Call(TimeStampedModel):
         return True
 
 
-class WebhookEvent(models.Model):
-    """One VAPI server message exactly as received, stored before anything else happens."""
-
-    # Events belong to the business of their call (staff never see one without a call).
-    tenant_path = "call__business"
-
-    class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        PROCESSED = "processed", "Processed"
-        IGNORED = "ignored", "Ignored"
-        FAILED = "failed", "Failed"
-
-    type = models.CharField(max_length=64, db_index=True)
-    dedupe_key = models.CharField(max_length=255, unique=True)
-    vapi_call_id = models.CharField(
-        "VAPI call id", max_length=64, blank=True, db_index=True
-    )
-    call = models.ForeignKey(
-        Call,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="webhook_events",
-    )
-    payload = models.JSONField()
-    response = models.JSONField(
-        null=True, blank=True, help_text="What we answered VAPI."
-    )
-    status = models.CharField(
-        max_length=20, choices=Status.choices, default=Status.RECEIVED
-    )
-    error = models.TextField(blank=True)
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-received_at"]
-        indexes = [models.Index(fields=["status", "received_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.type} {self.vapi_call_id}".strip()
-
-
-class ToolInvocation(models.Model):
-    """One tool call Roxy made; the toolCallId makes a redelivery return the stored answer."""
-
-    tool_call_id = models.CharField(max_length=128, unique=True)
-    call = models.ForeignKey(
-        Call,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="tool_invocations",
-    )
-    business = models.ForeignKey(
-        "businesses.Business",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="tool_invocations",
-    )
-    name = models.CharField(max_length=64, db_index=True)
-    arguments = models.JSONField(default=dict, blank=True)
-    result = models.TextField(blank=True)
-    error = models.TextField(blank=True)
-    duration_ms = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        ordering = ["created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.tool_call_id})"
-
-    @property
-    def succeeded(self) -> bool:
-        return not self.error
-
-
 @dataclass(frozen=True)
 class CostLine:
     """One part of what a call cost: what it is, how much of it was used, in USD."""
@@ -372,3 +326,7 @@ def _usd(value) -> Decimal | None:
         return Decimal(str(value))
     except InvalidOperation:
         return None
+
+
+# Raw events and tool runs: a module of their own, kept under 400 lines.
+from apps.calls.event_models import ToolInvocation, WebhookEvent  # noqa: E402, F401

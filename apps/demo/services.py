@@ -6,6 +6,7 @@ This app depends on every other app and nothing depends on it: it only seeds dat
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -14,39 +15,27 @@ from django.utils import timezone
 
 from apps.appointments import services as appointment_services
 from apps.appointments.models import Appointment, Provider, ProviderHours, Service
+from apps.blueprints import apply as blueprint_apply
 from apps.businesses import services as business_services
 from apps.businesses.models import (
     Business,
     Closure,
     Membership,
-    OpeningHours,
-    VapiPhoneNumber,
 )
 from apps.calls.models import Call
 from apps.leads.models import Lead
 
 DEMO_SLUG = "maison-belle"
+# The second demo business: Spanish and English, a warm transfer, an after-hours rule.
+SECOND_SLUG = "clinica-sol"
+BUSINESS_FILES = Path(__file__).resolve().parent / "businesses"
 DEMO_USERNAME = "demo"
 # Published in the README, so only for local demos (seed_demo guards it outside DEBUG).
 DEMO_PASSWORD = "roxy-demo"
 # The VAPI phone number id used by the example payloads, so they route to the demo.
 DEMO_VAPI_PHONE_NUMBER_ID = "3f8e2d1c-7b6a-4c5d-8e9f-0a1b2c3d4e5f"
 
-# Named as the studio would write them on its menu: staff read these in the admin
-# and Roxy says them. The example call's "haircut_and_color" still finds its service
-# (apps/roxy/matching.py).
-SERVICES = [
-    # name, minutes, price, buffer minutes
-    ("Haircut", 45, "65.00", 15),
-    ("Haircut and color", 150, "185.00", 15),
-    ("Blowout", 45, "55.00", 0),
-    ("Balayage", 180, "240.00", 15),
-    ("Bridal styling", 120, "300.00", 30),
-]
-PROVIDERS = {
-    "Maria": ["Haircut", "Haircut and color", "Balayage", "Blowout"],
-    "Jess": ["Haircut", "Haircut and color", "Blowout", "Bridal styling"],
-}
+# The studio's menu, hours and staff are in its file (businesses/maison-belle.yaml).
 # Tuesday to Saturday; Sunday and Monday closed.
 HOURS = {1: ("09:00", "18:00"), 2: ("09:00", "18:00"), 3: ("09:00", "20:00"),
          4: ("09:00", "20:00"), 5: ("09:00", "17:00")}  # fmt: skip
@@ -89,7 +78,9 @@ def seed_demo_business(*, password: str, superuser: bool = False) -> DemoSeed:
         providers = _create_providers(business, services)
         leads = _create_leads(business)
         _create_calls_and_appointments(business, services, providers, leads)
+    second = _seed_second_business()
     login_created = _ensure_demo_login(business, password=password, superuser=superuser)
+    _ensure_demo_login(second, password=password, superuser=superuser)
     return DemoSeed(
         business,
         DEMO_USERNAME,
@@ -100,38 +91,9 @@ def seed_demo_business(*, password: str, superuser: bool = False) -> DemoSeed:
 
 
 def _create_business() -> Business:
-    business = Business.objects.create(
-        name="Maison Belle Hair Studio",
-        slug=DEMO_SLUG,
-        timezone="America/Chicago",
-        address="1400 S Congress Ave, Suite 120, Austin, TX 78704",
-        phone="+15125550142",
-        website="https://maisonbelle.example",
-        transfer_number="+15125550100",
-        notification_emails="frontdesk@maisonbelle.example",
-        notification_phones="+15125550100",
-        extra_instructions="Camille coordinates bridal and event styling; take bridal enquiries "
-        "as leads for her.",
-        faq="Parking: free behind the building. Walk-ins: welcome when a chair is free. "
-        "Products: we use Davines and Olaplex.",
-        policies="Please give 24 hours' notice to cancel or reschedule; late cancellations may be "
-        "charged 50%. Colour services need a patch test 48 hours before for new clients.",
-    )
-    VapiPhoneNumber.objects.create(
-        business=business,
-        vapi_phone_number_id=DEMO_VAPI_PHONE_NUMBER_ID,
-        number="+15125550142",
-        label="Main line",
-    )
-    OpeningHours.objects.bulk_create(
-        OpeningHours(
-            business=business,
-            weekday=weekday,
-            opens_at=dt.time.fromisoformat(opens),
-            closes_at=dt.time.fromisoformat(closes),
-        )
-        for weekday, (opens, closes) in HOURS.items()
-    )
+    """The studio's profile, hours, services, providers and number, from its file."""
+    plan = blueprint_apply.apply_file(demo_file(DEMO_SLUG))
+    business = plan.business
     Closure.objects.create(
         business=business,
         starts_on=dt.date(timezone.now().year, 12, 25),
@@ -142,27 +104,14 @@ def _create_business() -> Business:
 
 
 def _create_services(business: Business) -> dict[str, Service]:
-    return {
-        name: Service.objects.create(
-            business=business,
-            name=name,
-            duration_minutes=minutes,
-            price=Decimal(price),
-            buffer_minutes=buffer,
-        )
-        for name, minutes, price, buffer in SERVICES
-    }
+    return {service.name: service for service in business.services.all()}
 
 
 def _create_providers(
     business: Business, services: dict[str, Service]
 ) -> dict[str, Provider]:
-    providers = {}
-    for name, service_names in PROVIDERS.items():
-        provider = Provider.objects.create(business=business, name=name)
-        provider.services.set(services[s] for s in service_names)
-        providers[name] = provider
-    # Jess starts late on Saturdays.
+    providers = {provider.name: provider for provider in business.providers.all()}
+    # Jess starts late on Saturdays (provider hours are not in the file format).
     ProviderHours.objects.create(
         provider=providers["Jess"],
         weekday=5,
@@ -178,6 +127,19 @@ def _create_providers(
             closes_at=dt.time.fromisoformat(closes),
         )
     return providers
+
+
+def demo_file(slug: str) -> str:
+    """The text of a demo business's file (apps/demo/businesses/)."""
+    return (BUSINESS_FILES / f"{slug}.yaml").read_text(encoding="utf-8")
+
+
+def _seed_second_business() -> Business:
+    """The Spanish and English clinic, from its file alone; created once."""
+    business = Business.objects.filter(slug=SECOND_SLUG).first()
+    if business is None:
+        business = blueprint_apply.apply_file(demo_file(SECOND_SLUG)).business
+    return business
 
 
 def _create_leads(business: Business) -> list[Lead]:

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import escape, format_html, html_safe
@@ -251,7 +250,7 @@ def _close(result: list[tuple[int, int]], cluster: list[int], lanes: int) -> Non
 def _cells(column: Column, rows: Rows, links: Links) -> SafeString:
     """The empty slots as links to book them, as markup: hundreds a week, and as
     template nodes they cost more than the rest of the page."""
-    step = settings.SCHEDULING_SLOT_MINUTES
+    step = links.business.slot_minutes  # the business's own grid (issue #16)
     base = escape(links.book_in(column))
     who = escape(f"Book {column.provider.name} on {date_format(column.day, 'D j M')}")
     # Safe: the names are escaped above, the rest are numbers.

@@ -19,7 +19,9 @@ YEARS_EITHER_WAY = 100
 def calendar_businesses(user) -> list[Business]:
     """The businesses whose appointments the user may see, by name."""
     businesses = scope_to_user(Business.objects.all(), user, label=APPOINTMENT)
-    return list(businesses.only("pk", "name", "timezone").order_by("name", "pk"))
+    return list(
+        businesses.only("pk", "name", "timezone", "slot_minutes").order_by("name", "pk")
+    )
 
 
 def chosen_business(businesses: list[Business], wanted: str | None) -> Business | None:

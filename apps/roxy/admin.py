@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from apps.businesses.admin import BusinessAdmin
 from apps.businesses.models import Business
 from apps.roxy.assistant import preview_assistant
+from apps.roxy.languages import LANGUAGE_NAMES
 
 
 class BusinessWithRoxyAdmin(BusinessAdmin):
@@ -33,9 +34,17 @@ class BusinessWithRoxyAdmin(BusinessAdmin):
         if business.pk is None:
             return "Save the business first."
         assistant = preview_assistant(business)
+        spoken = [
+            LANGUAGE_NAMES.get(code, code) for code in business.spoken_languages()
+        ]
         return render_to_string(
             "admin/roxy/assistant_preview.html",
-            {"assistant": assistant, "assistant_json": json.dumps(assistant, indent=2)},
+            {
+                "assistant": assistant,
+                "assistant_json": json.dumps(assistant, indent=2, ensure_ascii=False),
+                "languages": ", ".join(spoken),
+                "default_language": spoken[0],
+            },
         )
 
 

@@ -11,12 +11,15 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 
 from apps.businesses.models import Business
 from apps.calls.analysis import VAPI_ANALYSIS_SCHEMA
 from apps.core.phones import InvalidPhoneError, normalize_phone
 from apps.leads.models import Lead
+from apps.roxy import consent, languages, transfers
 from apps.roxy.prompts import (
+    BOOKING_TOOLS,
     BusinessProfile,
     first_message,
     load_profile,
@@ -36,21 +39,28 @@ SERVER_MESSAGES = [
     "tool-calls",  # Roxy's tools run here
     "transfer-destination-request",  # transferCall has no destination: we decide
     "hang",  # Roxy went silent for seconds: flags slow tools on the call
-    "conversation-update",  # the history so far, in case the final report is lost
+    "language-change-detected",  # the caller switched language: tools answer in it
+    "transfer-update",  # a transfer started: its outcome is shown on the call
 ]
 # Left out on purpose: transcript, speech-update, user-interrupted and model-output
-# arrive several times per sentence and we use none of them; function-call is for
-# legacy model.functions, which this assistant does not define.
+# arrive several times per sentence and we use none of them; conversation-update
+# came on every turn with the whole conversation, was never read, and was a third
+# of a call's messages and bytes (bench/call.py; a lost report is recovered by
+# reconcile_vapi_calls); function-call is for legacy model.functions, which this
+# assistant does not define.
 
-UNKNOWN_NUMBER_ERROR = (
-    "Sorry, this number isn't taking calls right now. Please try again later."
-)
+
+def unknown_number_error() -> str:
+    return gettext(
+        "Sorry, this number isn't taking calls right now. Please try again later."
+    )
 
 
 def answer_assistant_request(message: VapiMessage, *, business, call) -> dict:
     """The transient assistant for a call to `business`; a refusal or a forward if none."""
     if business is None or not business.is_active:
-        return unavailable_answer(business)
+        with languages.speaking(languages.call_language(business)):
+            return unavailable_answer(business)
     caller = caller_e164(message.caller_number)
     lead = _known_lead(business, caller)
     profile = load_profile(business, now=timezone.now())
@@ -68,11 +78,18 @@ def answer_transfer_destination_request(
     message: VapiMessage, *, business, call
 ) -> dict:
     """Transfer to the business's line during opening hours; otherwise a refusal
-    worded so that Roxy offers to take a message."""
+    worded so that Roxy offers to take a message. In the call's language."""
+    with languages.speaking(languages.call_language(business, call)):
+        return _transfer_answer(message, business=business, call=call)
+
+
+def _transfer_answer(message: VapiMessage, *, business, call) -> dict:
     if business is None or not business.is_active or not business.transfer_number:
         return {
-            "error": "Nobody can take a transferred call on this line. Tell the "
-            "caller and offer to take a message with take_message."
+            "error": gettext(
+                "Nobody can take a transferred call on this line. Tell the "
+                "caller and offer to take a message with take_message."
+            )
         }
     now = business.local_now()
     spans = _spans_on(business, now.date())
@@ -82,7 +99,9 @@ def answer_transfer_destination_request(
         "destination": {
             "type": "number",
             "number": _e164_or_raw(business.transfer_number),
-            "message": f"Connecting you to the team at {business.name}, one moment please.",
+            "message": gettext(
+                "Connecting you to the team at {business}, one moment please."
+            ).format(business=business.name),
             "description": f"{business.name} front desk",
         }
     }
@@ -91,12 +110,24 @@ def answer_transfer_destination_request(
 def build_assistant(
     profile: BusinessProfile, *, caller_number: str, lead: Lead | None
 ) -> dict[str, Any]:
-    """The CreateAssistantDTO body for one call (docs/vapi-protocol.md §10)."""
+    """The CreateAssistantDTO body for one call (docs/vapi-protocol.md §10), in
+    the business's default language: the call starts in it."""
+    with languages.speaking(profile.business.spoken_languages()[0]):
+        return _assistant(profile, caller_number=caller_number, lead=lead)
+
+
+def _assistant(
+    profile: BusinessProfile, *, caller_number: str, lead: Lead | None
+) -> dict[str, Any]:
     business = profile.business
-    prompt = system_prompt(profile, caller_number=caller_number, lead=lead)
+    language = business.spoken_languages()[0]
+    plan = _plan(profile)
+    prompt = system_prompt(profile, caller_number=caller_number, lead=lead, plan=plan)
     assistant: dict[str, Any] = {
-        "name": f"Roxy - {business.name}"[:40],
-        "firstMessage": first_message(business, lead=lead),
+        "name": f"{business.assistant_name or 'Roxy'} - {business.name}"[:40],
+        "firstMessage": consent.with_notice(
+            first_message(business, lead=lead), business
+        ),
         "firstMessageMode": "assistant-speaks-first",
         "model": {
             "provider": settings.ROXY_MODEL_PROVIDER,
@@ -104,16 +135,14 @@ def build_assistant(
             "temperature": settings.ROXY_MODEL_TEMPERATURE,
             "maxTokens": settings.ROXY_MODEL_MAX_TOKENS,
             "messages": [{"role": "system", "content": prompt}],
-            "tools": _tools(profile),
+            "tools": _tools(profile, plan),
         },
-        "voice": _voice(),
-        "transcriber": {
-            "provider": settings.ROXY_TRANSCRIBER_PROVIDER,
-            "model": settings.ROXY_TRANSCRIBER_MODEL,
-            "language": settings.ROXY_LANGUAGE,
-        },
+        "voice": languages.voice(business),
+        "transcriber": languages.transcriber(business),
         "serverMessages": SERVER_MESSAGES,
-        "endCallMessage": f"Thanks for calling {business.name}. Goodbye!",
+        "endCallMessage": gettext("Thanks for calling {business}. Goodbye!").format(
+            business=business.name
+        ),
         "maxDurationSeconds": settings.ROXY_MAX_DURATION_SECONDS,
         "analysisPlan": _analysis_plan(),
         "artifactPlan": {"recordingEnabled": settings.ROXY_RECORDING_ENABLED},
@@ -122,6 +151,7 @@ def build_assistant(
             "business_slug": business.slug,
             "assistant_source": "assistant-request",
             "lead_id": lead.pk if lead else None,
+            "language": language,
         },
     }
     server = _tool_server()
@@ -144,10 +174,12 @@ def unavailable_answer(business: Business | None) -> dict:
         }
     if business is not None:
         return {
-            "error": f"Sorry, {business.name} isn't taking calls on this line right "
-            "now. Please try again later."
+            "error": gettext(
+                "Sorry, {business} isn't taking calls on this line right now. "
+                "Please try again later."
+            ).format(business=business.name)
         }
-    return {"error": UNKNOWN_NUMBER_ERROR}
+    return {"error": unknown_number_error()}
 
 
 def _tool_server() -> dict[str, Any] | None:
@@ -163,12 +195,39 @@ def _tool_server() -> dict[str, Any] | None:
     return server
 
 
-def _tools(profile: BusinessProfile) -> list[dict[str, Any]]:
+def _plan(profile: BusinessProfile) -> transfers.CallPlan:
+    """Open or closed now, and who takes transfers (two queries)."""
+    return transfers.plan_call(
+        profile.business,
+        now=profile.now,
+        hours=[tuple(span) for span in profile.hours],
+        closed_days=[(c.starts_on, c.ends_on) for c in profile.closures],
+    )
+
+
+def _tools(profile: BusinessProfile, plan: transfers.CallPlan) -> list[dict[str, Any]]:
     server = _tool_server()
-    tools = [tool.to_vapi(profile.services, server=server) for tool in TOOLS.values()]
+    business = profile.business
+    skipped = set() if plan.books else set(BOOKING_TOOLS)
+    if not consent.notice(business):
+        skipped.add("decline_recording")
+    tools = [
+        tool.to_vapi(profile.services, server=server)
+        for tool in TOOLS.values()
+        if tool.name not in skipped
+    ]
     tools.append(END_CALL)
-    if profile.business.transfer_number:
-        tools.append(TRANSFER_CALL)
+    if plan.configured:
+        transfer = transfers.transfer_tool(business, plan.destinations)
+        if transfer:
+            tools.append(transfer)
+    elif business.transfer_number:
+        # Asked for at transfer time (legacy single line); said in the call's language.
+        sure = gettext("Sure, one moment.")
+        tools.append(
+            TRANSFER_CALL
+            | {"messages": [TRANSFER_CALL["messages"][0] | {"content": sure}]}
+        )
     return tools
 
 
@@ -180,16 +239,6 @@ def _known_lead(business: Business, caller: str) -> Lead | None:
     return (
         Lead.objects.filter(business=business, phone=caller).only("id", "name").first()
     )
-
-
-def _voice() -> dict[str, str]:
-    voice = {
-        "provider": settings.ROXY_VOICE_PROVIDER,
-        "voiceId": settings.ROXY_VOICE_ID,
-    }
-    if settings.ROXY_VOICE_MODEL:
-        voice["model"] = settings.ROXY_VOICE_MODEL
-    return voice
 
 
 def _analysis_plan() -> dict[str, Any]:
@@ -210,16 +259,22 @@ def _spans_on(business: Business, day: dt.date) -> list[tuple[dt.time, dt.time]]
 
 
 def _closed_error(business: Business, spans: list[tuple[dt.time, dt.time]]) -> str:
-    today = (
-        f"Today's hours are {say_list(f'{say_clock(o)} to {say_clock(c)}' for o, c in spans)}."
-        if spans
-        else f"{business.name} is closed today."
-    )
-    return (
-        f"Transfers only happen during opening hours and nobody is available right "
-        f"now. {today} Tell the caller and offer to take a message with take_message "
+    if spans:
+        hours = say_list(
+            pgettext(
+                "opening hours: {opens} 9:00 AM, {closes} 5:00 PM",
+                "{opens} to {closes}",
+            ).format(opens=say_clock(o), closes=say_clock(c))
+            for o, c in spans
+        )
+        today = gettext("Today's hours are {hours}.").format(hours=hours)
+    else:
+        today = gettext("{business} is closed today.").format(business=business.name)
+    return gettext(
+        "Transfers only happen during opening hours and nobody is available right "
+        "now. {today} Tell the caller and offer to take a message with take_message "
         "so the team calls them back."
-    )
+    ).format(today=today)
 
 
 def _e164_or_raw(number: str) -> str:

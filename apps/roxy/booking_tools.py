@@ -10,24 +10,21 @@ import math
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext, pgettext
 
 from apps.appointments import availability
 from apps.appointments import services as appointment_services
 from apps.appointments.models import Appointment, Provider, Service
 from apps.appointments.slots import Slot
+from apps.calendars import services as calendar_services
 from apps.leads import services as lead_services
-from apps.roxy import booking_args
-from apps.roxy.speech import (
-    say_day,
-    say_duration,
-    say_phone,
-    say_price,
-    say_when,
-)
+from apps.roxy import booking_args, booking_words
+from apps.roxy.speech import say_day, say_phone, say_when
 from apps.roxy.toolbox import (
     ToolContext,
     ToolError,
     choice_arg,
+    email_arg,
     link_call_to_lead,
     phone_arg,
     text_arg,
@@ -53,27 +50,43 @@ def check_availability(args: dict[str, Any], context: ToolContext) -> str:
     )
     schedule = availability.Schedule(service, provider=provider, now=context.now)
     slots = schedule.free_slots(first, last, part_of_day=part or None, limit=SCAN_LIMIT)
-    what = _service_phrase(service, provider)
+    what = booking_words.service_phrase(service, provider)
     if not slots:
         return _nothing_free(schedule, first, last, context, what)
     distinct = availability.one_per_start_time(slots)
-    offered = _spread(distinct, context, settings.ROXY_SLOTS_OFFERED)
-    more = (
-        f" ({len(distinct)} open times in all)" if len(distinct) > len(offered) else ""
+    offered = _spread(distinct, context, context.business.slots_offered)
+    more = ""
+    if len(distinct) > len(offered):
+        more = " " + gettext("({count} open times in all)").format(count=len(distinct))
+    return gettext("Openings for {what}{more}: {slots}.").format(
+        what=what, more=more, slots=booking_words.slots_text(offered, context)
+    ) + _calendar_caveat(schedule, context)
+
+
+def _calendar_caveat(schedule: availability.Schedule, context: ToolContext) -> str:
+    """The answer knows its data's age: when the stored outside-calendar busy time
+    is older than CALENDAR_STALE_AFTER_SECONDS (a calendar not answering), Roxy
+    hears so, and booking checks the calendar itself (`_busy_outside`)."""
+    max_age = dt.timedelta(seconds=settings.CALENDAR_STALE_AFTER_SECONDS)
+    if not schedule.freshness.is_stale(context.now, max_age=max_age):
+        return ""
+    return " " + gettext(
+        "The team's own calendar could not be checked just now: say these times "
+        "are confirmed when you book."
     )
-    return f"Openings for {what}{more}: {_slots_text(offered, context)}."
 
 
 def book_appointment(args: dict[str, Any], context: ToolContext) -> str:
     """Book a slot (or service, day and time) for the caller; their lead becomes booked."""
     name = text_arg(args, "name", "customer_name", "caller_name", limit=120)
     if not name:
-        raise ToolError("I need the caller's name to book. Ask for it.")
+        raise ToolError(booking_words.need_name())
     phone = phone_arg(
         args, "phone", "customer_phone", "phone_number", default=context.caller_number
     )
     if not phone:
-        raise ToolError("I need a phone number for the booking. Ask for one.")
+        raise ToolError(booking_words.need_phone())
+    email = email_arg(args, "email")
     service, provider, start_at, from_slot = booking_args.booking_from(args, context)
     slot = _free_slot(service, provider, start_at, context)
     if slot is None:
@@ -81,8 +94,12 @@ def book_appointment(args: dict[str, Any], context: ToolContext) -> str:
             _unavailable(service, provider, start_at, context, was_offered=from_slot)
         )
     provider = provider or Provider.objects.get(pk=slot.provider_id)
+    if _busy_outside(provider, start_at, slot.end_at):
+        raise ToolError(
+            _unavailable(service, provider, start_at, context, was_offered=True)
+        )
     lead = lead_services.record_booking_lead(
-        context.business, phone=phone, name=name, email=text_arg(args, "email")
+        context.business, phone=phone, name=name, email=email
     )
     try:
         appointment = appointment_services.book_appointment(
@@ -98,10 +115,16 @@ def book_appointment(args: dict[str, Any], context: ToolContext) -> str:
             _unavailable(service, provider, start_at, context, was_offered=True)
         ) from None
     link_call_to_lead(context, lead)
-    return (
-        f"Booked: {service.name} with {provider.name} at "
-        f"{say_when(start_at, context.tz)} for {name}, phone {say_phone(phone)}. "
-        f"Appointment id {appointment.pk}."
+    return gettext(
+        "Booked: {service} with {person} at {when} for {name}, phone {phone}. "
+        "Appointment id {id}."
+    ).format(
+        service=service.name,
+        person=provider.name,
+        when=say_when(start_at, context.tz),
+        name=name,
+        phone=say_phone(phone),
+        id=appointment.pk,
     )
 
 
@@ -109,17 +132,21 @@ def find_my_appointments(args: dict[str, Any], context: ToolContext) -> str:
     """The caller's own upcoming appointments, found by the number they call from."""
     appointments = list(_callers_upcoming(context)[: LISTED_APPOINTMENTS + 1])
     if not appointments:
-        return (
-            f"There are no upcoming appointments under {say_phone(context.caller_number)}. "
-            "If they booked with another number, offer to take a message for the team."
-        )
-    listed = _appointments_text(appointments[:LISTED_APPOINTMENTS], context)
+        return gettext(
+            "There are no upcoming appointments under {phone}. If they booked with "
+            "another number, offer to take a message for the team."
+        ).format(phone=say_phone(context.caller_number))
+    listed = booking_words.appointments_text(
+        appointments[:LISTED_APPOINTMENTS], context
+    )
     more = (
-        " There are more; ask which date they mean."
+        " " + gettext("There are more; ask which date they mean.")
         if len(appointments) > LISTED_APPOINTMENTS
         else ""
     )
-    return f"Upcoming appointments for this caller: {listed}.{more}"
+    return gettext("Upcoming appointments for this caller: {listed}.{more}").format(
+        listed=listed, more=more
+    )
 
 
 def reschedule_appointment(args: dict[str, Any], context: ToolContext) -> str:
@@ -129,9 +156,16 @@ def reschedule_appointment(args: dict[str, Any], context: ToolContext) -> str:
     provider, start_at, from_slot = booking_args.new_time_from(
         args, context, appointment
     )
-    if _free_slot(service, provider, start_at, context, ignoring=appointment) is None:
+    slot = _free_slot(service, provider, start_at, context, ignoring=appointment)
+    if slot is None:
         raise ToolError(
             _unavailable(service, provider, start_at, context, was_offered=from_slot)
+        )
+    if _busy_outside(
+        provider or appointment.provider, start_at, slot.end_at, ignoring=appointment
+    ):
+        raise ToolError(
+            _unavailable(service, provider, start_at, context, was_offered=True)
         )
     try:
         moved = appointment_services.reschedule_appointment(
@@ -141,11 +175,17 @@ def reschedule_appointment(args: dict[str, Any], context: ToolContext) -> str:
         raise ToolError(
             _unavailable(service, provider, start_at, context, was_offered=True)
         ) from None
-    except appointment_services.AppointmentNotChangeableError as exc:
-        raise ToolError(str(exc)) from None
-    return (
-        f"Moved: {service.name} is now with {moved.provider.name} at "
-        f"{say_when(moved.start_at, context.tz)}. Appointment id {moved.pk}."
+    except appointment_services.AppointmentNotChangeableError:
+        raise ToolError(
+            booking_words.not_changeable(appointment, moving=True)
+        ) from None
+    return gettext(
+        "Moved: {service} is now with {person} at {when}. Appointment id {id}."
+    ).format(
+        service=service.name,
+        person=moved.provider.name,
+        when=say_when(moved.start_at, context.tz),
+        id=moved.pk,
     )
 
 
@@ -155,11 +195,14 @@ def cancel_appointment(args: dict[str, Any], context: ToolContext) -> str:
     reason = text_arg(args, "reason", limit=300) or "Caller cancelled by phone."
     try:
         appointment_services.cancel_appointment(appointment, reason=reason)
-    except appointment_services.AppointmentNotChangeableError as exc:
-        raise ToolError(str(exc)) from None
-    return (
-        f"Cancelled: {appointment.service.name} with {appointment.provider.name} at "
-        f"{say_when(appointment.start_at, context.tz)}."
+    except appointment_services.AppointmentNotChangeableError:
+        raise ToolError(
+            booking_words.not_changeable(appointment, moving=False)
+        ) from None
+    return gettext("Cancelled: {service} with {person} at {when}.").format(
+        service=appointment.service.name,
+        person=appointment.provider.name,
+        when=say_when(appointment.start_at, context.tz),
     )
 
 
@@ -180,11 +223,39 @@ def _free_slot(
     length would otherwise overlap itself.
     """
     if start_at <= context.now:
-        raise ToolError(f"{say_when(start_at, context.tz)} has already passed.")
+        raise ToolError(
+            gettext("{when} has already passed.").format(
+                when=say_when(start_at, context.tz)
+            )
+        )
     schedule = availability.Schedule(
         service, provider=provider, now=context.now, ignoring=ignoring
     )
     return schedule.slot_at(start_at)
+
+
+def _busy_outside(
+    provider: Provider,
+    start_at: dt.datetime,
+    end_at: dt.datetime,
+    *,
+    ignoring: Appointment | None = None,
+) -> bool:
+    """The race with the outside calendar: an event added there seconds ago is not
+    in the stored busy time yet. Ask the provider's connected calendars directly,
+    within CALENDAR_BOOKING_CHECK_TIMEOUT_SECONDS, and fail open (book) when they
+    don't answer in time; the next sync then shows staff any clash. No connected
+    calendar: one query, nothing waits. (README, "Calendars": the measured cost.)
+    A move's own event is VoiceHive's, so only a clash beyond its old time counts.
+    """
+    busy = calendar_services.outside_busy_intervals(provider, start_at, end_at)
+    if ignoring is not None:
+        busy = [
+            (s, e)
+            for s, e in busy
+            if not (s == ignoring.start_at and e == ignoring.end_at)
+        ]
+    return bool(busy)
 
 
 def _unavailable(
@@ -197,11 +268,13 @@ def _unavailable(
 ) -> str:
     """Why a time can't be had, with the nearest alternatives."""
     when = say_when(start_at, context.tz)
-    who = f" with {provider.name}" if provider else ""
+    who = " " + booking_words.with_person(provider.name) if provider else ""
     reason = (
-        f"Sorry, {when}{who} was just taken."
+        gettext("Sorry, {when}{who} was just taken.").format(when=when, who=who)
         if was_offered
-        else f"{when}{who} isn't available for {service.name}."
+        else gettext("{when}{who} isn't available for {service}.").format(
+            when=when, who=who, service=service.name
+        )
     )
     alternatives = availability.alternatives_near(
         service, provider=provider, start_at=start_at, now=context.now
@@ -211,8 +284,12 @@ def _unavailable(
             service, provider=None, start_at=start_at, now=context.now
         )
     if not alternatives:
-        return f"{reason} There is nothing else free that week; offer another week."
-    return f"{reason} The nearest openings are: {_slots_text(alternatives, context)}."
+        return gettext(
+            "{reason} There is nothing else free that week; offer another week."
+        ).format(reason=reason)
+    return gettext("{reason} The nearest openings are: {slots}.").format(
+        reason=reason, slots=booking_words.slots_text(alternatives, context)
+    )
 
 
 def _nothing_free(
@@ -222,17 +299,27 @@ def _nothing_free(
     context: ToolContext,
     what: str,
 ) -> str:
-    span = say_day(first) if first == last else f"{say_day(first)} to {say_day(last)}"
+    span = (
+        say_day(first)
+        if first == last
+        else pgettext(
+            "days: {first} Monday, March 3, {last} Friday, March 7", "{first} to {last}"
+        ).format(first=say_day(first), last=say_day(last))
+    )
     later = schedule.free_slots(
         last + dt.timedelta(days=1),
         last + dt.timedelta(days=settings.ROXY_SEARCH_DAYS),
         limit=SCAN_LIMIT,
     )
-    text = f"No openings for {what} on {span}."
+    text = gettext("No openings for {what} on {span}.").format(what=what, span=span)
     if not later:
-        return f"{text} Nothing in the {settings.ROXY_SEARCH_DAYS} days after either."
-    soonest = availability.one_per_start_time(later)[: settings.ROXY_SLOTS_OFFERED]
-    return f"{text} The next openings are: {_slots_text(soonest, context)}."
+        return gettext("{text} Nothing in the {days} days after either.").format(
+            text=text, days=settings.ROXY_SEARCH_DAYS
+        )
+    soonest = availability.one_per_start_time(later)[: context.business.slots_offered]
+    return gettext("{text} The next openings are: {slots}.").format(
+        text=text, slots=booking_words.slots_text(soonest, context)
+    )
 
 
 # --- the caller's own appointments ---
@@ -241,8 +328,10 @@ def _nothing_free(
 def _callers_upcoming(context: ToolContext):
     if not context.caller_number:
         raise ToolError(
-            "The caller's number is hidden, so their appointments can't be looked up. "
-            "Offer to take a message for the team instead."
+            gettext(
+                "The caller's number is hidden, so their appointments can't be "
+                "looked up. Offer to take a message for the team instead."
+            )
         )
     return (
         Appointment.objects.upcoming(now=context.now)
@@ -256,11 +345,16 @@ def _callers_appointment(args: dict[str, Any], context: ToolContext) -> Appointm
     upcoming = _callers_upcoming(context)
     wanted = text_arg(args, "appointment_id", "appointment", "id", limit=20).strip("# ")
     if wanted:
-        found = upcoming.filter(pk=int(wanted)).first() if wanted.isdigit() else None
+        # isascii: "²" is a digit to isdigit() but not to int().
+        # (and past 18 digits no id fits a bigint column).
+        plain = wanted.isascii() and wanted.isdigit() and len(wanted) <= 18
+        found = upcoming.filter(pk=int(wanted)).first() if plain else None
         if found is None:
             raise ToolError(
-                "That appointment isn't one of this caller's upcoming appointments. "
-                "Use find_my_appointments to see theirs."
+                gettext(
+                    "That appointment isn't one of this caller's upcoming "
+                    "appointments. Use find_my_appointments to see theirs."
+                )
             )
         return found
     candidates = list(upcoming[: LISTED_APPOINTMENTS + 1])
@@ -268,37 +362,20 @@ def _callers_appointment(args: dict[str, Any], context: ToolContext) -> Appointm
         return candidates[0]
     if not candidates:
         raise ToolError(
-            f"There are no upcoming appointments under {say_phone(context.caller_number)}."
+            gettext("There are no upcoming appointments under {phone}.").format(
+                phone=say_phone(context.caller_number)
+            )
         )
-    listed = _appointments_text(candidates[:LISTED_APPOINTMENTS], context)
+    listed = booking_words.appointments_text(candidates[:LISTED_APPOINTMENTS], context)
     raise ToolError(
-        f"The caller has several upcoming appointments: {listed}. Ask which one, then "
-        "pass its appointment_id."
+        gettext(
+            "The caller has several upcoming appointments: {listed}. Ask which one, "
+            "then pass its appointment_id."
+        ).format(listed=listed)
     )
 
 
-# --- saying it ---
-
-
-def _service_phrase(service: Service, provider: Provider | None) -> str:
-    facts = [say_duration(service.duration_minutes), say_price(service.price)]
-    who = f" with {provider.name}" if provider else ""
-    return f"{service.name}{who} ({', '.join(f for f in facts if f)})"
-
-
-def _slots_text(slots: list[Slot], context: ToolContext) -> str:
-    return "; ".join(
-        f"{say_when(s.start_at, context.tz)} with {s.provider_name} (slot id: {s.slot_id})"
-        for s in slots
-    )
-
-
-def _appointments_text(appointments: list[Appointment], context: ToolContext) -> str:
-    return "; ".join(
-        f"{a.service.name} with {a.provider.name} at {say_when(a.start_at, context.tz)} "
-        f"(appointment id: {a.pk})"
-        for a in appointments
-    )
+# --- choosing what to offer ---
 
 
 def _spread(slots: list[Slot], context: ToolContext, count: int) -> list[Slot]:

@@ -10,10 +10,14 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import F
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext, pgettext
 
 from apps.appointments.models import Service
 from apps.businesses.models import Business, Weekday
 from apps.leads.models import Lead
+from apps.roxy import consent, transfers
+from apps.roxy.languages import LANGUAGE_NAMES
 from apps.roxy.speech import (
     say_clock,
     say_day,
@@ -23,7 +27,12 @@ from apps.roxy.speech import (
     say_price,
 )
 
-DEFAULT_GREETING = "Thanks for calling {name}, this is Roxy. How can I help you today?"
+
+def default_greeting(business: Business) -> str:
+    """The greeting when the business wrote none, in the active language."""
+    return gettext(
+        "Thanks for calling {business}, this is {assistant}. How can I help you today?"
+    ).format(business=business.name, assistant=business.assistant_name or "Roxy")
 
 
 class Span(NamedTuple):
@@ -100,9 +109,14 @@ def _services_with_provider_names(business: Business) -> list[Service]:
 
 def first_message(business: Business, *, lead: Lead | None) -> str:
     """The greeting: the business's own or the default, by first name for a known caller."""
-    greeting = business.greeting.strip() or DEFAULT_GREETING.format(name=business.name)
+    greeting = business.greeting.strip() or default_greeting(business)
     first_name = caller_first_name(lead)
-    return f"Hi {first_name}! {greeting}" if first_name else greeting
+    if not first_name:
+        return greeting
+    return pgettext(
+        "greeting a known caller: {name} Dana, {greeting} the business's greeting",
+        "Hi {name}! {greeting}",
+    ).format(name=first_name, greeting=greeting)
 
 
 def caller_first_name(lead: Lead | None) -> str:
@@ -115,10 +129,16 @@ def hours_text(profile: BusinessProfile) -> str:
     by_day: dict[int, list[str]] = {day: [] for day in Weekday.values}
     for interval in profile.hours:
         by_day[interval.weekday].append(
-            f"{say_clock(interval.opens_at)} to {say_clock(interval.closes_at)}"
+            pgettext(
+                "opening hours: {opens} 9:00 AM, {closes} 5:00 PM",
+                "{opens} to {closes}",
+            ).format(
+                opens=say_clock(interval.opens_at), closes=say_clock(interval.closes_at)
+            )
         )
+    closed = gettext("closed")
     days = [
-        f"{Weekday(day).label} {say_list(spans) if spans else 'closed'}"
+        f"{WEEKDAYS[day]} {say_list(spans) if spans else closed}"
         for day, spans in by_day.items()
     ]
     return "; ".join(days) + "."
@@ -130,9 +150,14 @@ def closures_text(profile: BusinessProfile) -> str:
     for closure in profile.closures:
         span = say_day(closure.starts_on)
         if closure.ends_on != closure.starts_on:
-            span += f" through {say_day(closure.ends_on)}"
+            span = pgettext(
+                "closed days: {first} Thursday, December 25, {last} Friday, December 26",
+                "{first} through {last}",
+            ).format(first=span, last=say_day(closure.ends_on))
         parts.append(f"{span} ({closure.reason})" if closure.reason else span)
-    return f"Closed {'; '.join(parts)}." if parts else ""
+    if not parts:
+        return ""
+    return gettext("Closed {days}.").format(days="; ".join(parts))
 
 
 def service_line(service: Service) -> str:
@@ -140,38 +165,54 @@ def service_line(service: Service) -> str:
     facts = [say_duration(service.duration_minutes), say_price(service.price)]
     providers = getattr(service, "provider_names", [])
     if providers:
-        facts.append(f"with {say_list(providers, conjunction='or')}")
+        facts.append(
+            gettext("with {people}").format(
+                people=say_list(providers, conjunction="or")
+            )
+        )
     line = f"{service.name}: {', '.join(f for f in facts if f)}."
     return f"{line} {service.description.strip()}" if service.description else line
 
 
 def services_text(profile: BusinessProfile) -> str:
     if not profile.services:
-        return "No services are set up for booking yet."
+        return gettext("No services are set up for booking yet.")
     return " ".join(service_line(service) for service in profile.services)
 
 
 def contact_text(business: Business) -> str:
     parts = []
     if business.address:
-        parts.append(f"Address: {' '.join(business.address.split())}.")
+        address = " ".join(business.address.split())
+        parts.append(gettext("Address: {address}.").format(address=address))
     if business.phone:
-        parts.append(f"Phone: {say_phone(business.phone)}.")
+        phone = say_phone(business.phone)
+        parts.append(gettext("Phone: {phone}.").format(phone=phone))
     if business.website:
-        parts.append(f"Website: {business.website}.")
+        parts.append(gettext("Website: {website}.").format(website=business.website))
     return " ".join(parts)
 
 
 def system_prompt(
-    profile: BusinessProfile, *, caller_number: str, lead: Lead | None
+    profile: BusinessProfile,
+    *,
+    caller_number: str,
+    lead: Lead | None,
+    plan: "transfers.CallPlan | None" = None,
 ) -> str:
-    """Roxy's system prompt for one call to this business."""
+    """Roxy's system prompt for one call to this business; `plan` says whether it is
+    open and who takes transfers (apps.roxy.transfers)."""
     sections = [
         _identity(profile),
+        _languages(profile.business),
+        consent.consent_rules(profile.business),
         _caller(caller_number, lead),
         _facts(profile),
+        transfers.after_hours_rules(profile.business, open_now=plan.open_now)
+        if plan
+        else "",
         STYLE_RULES,
-        _tool_rules(profile.business),
+        _tool_rules(profile.business, plan),
     ]
     extra = profile.business.extra_instructions.strip()
     if extra:
@@ -183,11 +224,35 @@ def _identity(profile: BusinessProfile) -> str:
     now, name = profile.now, profile.business.name
     tomorrow = profile.today + dt.timedelta(days=1)
     return (
-        f"You are Roxy, the AI phone receptionist for {name}. You are on a live phone "
+        f"You are {profile.business.assistant_name or 'Roxy'}, the AI phone "
+        f"receptionist for {name}. You are on a live phone "
         "call: everything you write is spoken aloud.\n\n## Now\n"
         f"Today is {say_day(profile.today)}, {now.year}, and it is {say_clock(now)} "
         f"at {name} (time zone {profile.business.timezone}). Tomorrow is "
         f"{say_day(tomorrow)}. Use this business's local time for every date and time."
+    )
+
+
+def _languages(business: Business) -> str:
+    """Which languages to speak. The instructions stay in English (what the model
+    follows best); the facts above and below are written in the default language,
+    and tool answers come in the caller's language (apps.roxy.languages)."""
+    spoken = [LANGUAGE_NAMES.get(code, code) for code in business.spoken_languages()]
+    default, others = spoken[0], spoken[1:]
+    if not others:
+        return (
+            f"## Language\nSpeak {default} only. If the caller speaks another "
+            f"language, say in {default} that you can only help in {default} and "
+            "offer to take a message."
+        )
+    return (
+        f"## Language\nGreet and start in {default}. You also speak "
+        f"{' and '.join(others)}: always answer in the language the caller is "
+        f"speaking, and switch as soon as they switch. For any other language, "
+        f"say in {default} that you can help in {', '.join(spoken)}, and offer to "
+        "take a message. Whatever you speak, pass dates and times to your tools as "
+        "numbers (2025-03-15, 13:30) or in English words, and service names exactly "
+        "as listed."
     )
 
 
@@ -242,7 +307,17 @@ time, person, the caller's name and phone number) and wait for a clear yes.
 - If a tool returns an error, explain it simply and offer the next best step."""
 
 
-def _tool_rules(business: Business) -> str:
+# Offered only while Roxy books (not when a closed business takes messages only).
+BOOKING_TOOLS = (
+    "check_availability",
+    "book_appointment",
+    "find_my_appointments",
+    "reschedule_appointment",
+    "cancel_appointment",
+)
+
+
+def _tool_rules(business: Business, plan: "transfers.CallPlan | None" = None) -> str:
     rules = [
         "## Your tools",
         "- check_availability: call it before offering any time. Pass the service, the "
@@ -261,12 +336,24 @@ def _tool_rules(business: Business) -> str:
         "- take_message: when the caller wants someone to call them back, or asks for a "
         "person you cannot reach, record who, the callback number and the message.",
         "- get_business_info: hours, address, services, prices, policies or FAQ answers.",
+        "- send_text: when the caller asks for something by text (the address and "
+        "directions, the booking just made, the website). If it says the text can't be "
+        "sent, tell the caller why and give the details by voice.",
         "- endCall: after saying goodbye, once the caller has nothing else.",
     ]
-    if business.transfer_number:
+    if plan is not None and not plan.books:
+        rules = [r for r in rules if not r.startswith(_BOOKING_RULE_STARTS)]
+    if consent.tool_rule(business):
+        rules.append(consent.tool_rule(business))
+    if plan is not None and (plan.configured or not business.transfer_number):
+        rules.append(transfers.transfer_rules(plan.destinations))
+    elif business.transfer_number:
         rules.append(
             "- transferCall: when the caller insists on a person or has something you "
             "cannot handle. If the transfer is refused (for example outside opening hours), "
             "tell them and offer take_message instead."
         )
     return "\n".join(rules)
+
+
+_BOOKING_RULE_STARTS = tuple(f"- {name}" for name in BOOKING_TOOLS)

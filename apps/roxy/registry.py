@@ -8,10 +8,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
+
 from apps.appointments.availability import ANY_PART_OF_DAY, PARTS_OF_DAY
 from apps.appointments.models import Service
 from apps.leads.models import CallbackRequest
-from apps.roxy import booking_tools, desk_tools
+from apps.roxy import booking_tools, consent, desk_tools, text_tools
 from apps.roxy.toolbox import ToolContext
 
 # A parameter's JSON schema, or how to build it from the business's active services.
@@ -41,8 +44,8 @@ class Tool:
     # Changes nothing, so it may run twice for one tool call and needs no
     # transaction around it (see apps.roxy.tools).
     read_only: bool = False
-    spoken: str = ""  # said as it starts
-    delayed: str = ""  # said when it is slow
+    spoken: str | Promise = ""  # said as it starts (lazy: in the call's language)
+    delayed: str | Promise = ""  # said when it is slow
 
     def to_vapi(
         self, services: Sequence[Service], *, server: dict[str, Any] | None
@@ -70,12 +73,13 @@ class Tool:
             tool["server"] = dict(server)
         messages = []
         if self.spoken:
-            messages.append({"type": "request-start", "content": self.spoken})
+            # str(): said in the call's language, and stored as JSON.
+            messages.append({"type": "request-start", "content": str(self.spoken)})
         if self.delayed:
             messages.append(
                 {
                     "type": "request-response-delayed",
-                    "content": self.delayed,
+                    "content": str(self.delayed),
                     "timingMilliseconds": DELAYED_AFTER_MS,
                 }
             )
@@ -123,7 +127,7 @@ TOOLS: dict[str, Tool] = {
             },
             required=("service",),
             read_only=True,
-            spoken="One moment, let me check the schedule.",
+            spoken=gettext_lazy("One moment, let me check the schedule."),
         ),
         Tool(
             name="book_appointment",
@@ -144,8 +148,8 @@ TOOLS: dict[str, Tool] = {
                 "notes": _text("Anything the staff should know."),
             },
             required=("name",),
-            spoken="One moment while I book that.",
-            delayed="Still working on it, thanks for your patience.",
+            spoken=gettext_lazy("One moment while I book that."),
+            delayed=gettext_lazy("Still working on it, thanks for your patience."),
         ),
         Tool(
             name="find_my_appointments",
@@ -166,7 +170,7 @@ TOOLS: dict[str, Tool] = {
                 "time": _text("The new start time, if there is no slot_id."),
                 "provider": _text("A different person, if the caller asked for one."),
             },
-            spoken="Let me move that for you.",
+            spoken=gettext_lazy("Let me move that for you."),
         ),
         Tool(
             name="cancel_appointment",
@@ -215,6 +219,26 @@ TOOLS: dict[str, Tool] = {
                 "urgency": URGENCY,
             },
             required=("message",),
+        ),
+        Tool(
+            name="send_text",
+            description="Text the caller something they asked for: the address and "
+            "directions, the booking just made, or the website. Say what the tool "
+            "answers: it tells you when a text can't be sent.",
+            run=text_tools.send_text,
+            parameters={
+                "what": _one_of(text_tools.WHAT_CHOICES),
+                "phone": _text("A mobile number; defaults to the number calling."),
+            },
+            required=("what",),
+            spoken="Sending that text now.",
+        ),
+        # Offered only to businesses that give a recording notice (apps.roxy.consent).
+        Tool(
+            name="decline_recording",
+            description="The caller does not want this call recorded. Call it at "
+            "once when they say so, then carry on helping them.",
+            run=consent.decline_recording,
         ),
     )
 }

@@ -310,9 +310,9 @@ def test_past_days_are_skipped(salon):
     assert local_times(slots) == ["16:00"]
 
 
-def test_days_beyond_the_booking_horizon_are_not_offered(salon, settings):
+def test_days_beyond_the_booking_horizon_are_not_offered(salon):
     _, service, _ = salon
-    settings.SCHEDULING_MAX_DAYS_AHEAD = 2
+    service.business.booking_horizon_days = 2  # the business's own rule
     slots = availability.find_free_slots(
         service,
         start_date=TUESDAY,
@@ -325,9 +325,9 @@ def test_days_beyond_the_booking_horizon_are_not_offered(salon, settings):
     }
 
 
-def test_granularity_comes_from_settings(salon, settings):
+def test_granularity_is_the_business_slot_step(salon):
     _, service, _ = salon
-    settings.SCHEDULING_SLOT_MINUTES = 15
+    service.business.slot_minutes = 15
     assert local_times(free(service))[:3] == ["09:00", "09:15", "09:30"]
 
 
@@ -637,8 +637,8 @@ def test_slot_at_refuses_closed_days_past_the_horizon_and_within_notice(
 ):
     business, service, provider = salon
     ClosureFactory(business=business, starts_on=TUESDAY, ends_on=TUESDAY)
+    service.business.booking_horizon_days = 3
     schedule = availability.Schedule(service, now=MONDAY_7AM)
-    settings.SCHEDULING_MAX_DAYS_AHEAD = 3
 
     assert schedule.slot_at(at(TUESDAY, 10)) is None  # closed
     assert schedule.slot_at(at(MONDAY_7AM.date(), 7, 30)) is None  # within notice

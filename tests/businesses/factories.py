@@ -7,6 +7,8 @@ from apps.businesses.models import (
     Closure,
     Membership,
     OpeningHours,
+    TransferDestination,
+    TransferHours,
     VapiPhoneNumber,
 )
 
@@ -61,3 +63,23 @@ class ClosureFactory(factory.django.DjangoModelFactory):
     starts_on = dt.date(2025, 12, 25)
     ends_on = dt.date(2025, 12, 26)
     reason = "Holidays"
+
+
+class TransferDestinationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TransferDestination
+
+    business = factory.SubFactory(BusinessFactory)
+    name = factory.Sequence(lambda n: f"Desk {n}")
+    number = "+15125550100"
+    purpose = "anything the caller wants a person for"
+
+
+class TransferHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TransferHours
+
+    destination = factory.SubFactory(TransferDestinationFactory)
+    weekday = 0
+    opens_at = dt.time(9, 0)
+    closes_at = dt.time(17, 0)

@@ -26,7 +26,7 @@ def test_seed_creates_a_complete_demo_business_with_a_working_login():
     assert Appointment.objects.filter(business=business).active().count() == 3
     user = get_user_model().objects.get(username=seed.username)
     assert user.check_password("s3cret-pass")
-    membership = user.memberships.get()
+    membership = user.memberships.get(business__slug="maison-belle")
     assert (membership.business, membership.role) == (
         business,
         Membership.Role.MANAGER,
@@ -55,7 +55,7 @@ def test_seeding_twice_changes_nothing():
     demo_services.seed_demo_business(password="first-pass")
     again = demo_services.seed_demo_business(password="other-pass")
     assert not again.created
-    assert Business.objects.count() == 1
+    assert Business.objects.count() == 2  # the studio and the clinic
     assert Appointment.objects.count() == 3
     user = get_user_model().objects.get(username=again.username)
     assert user.check_password("first-pass")
@@ -79,7 +79,10 @@ def test_seeding_again_demotes_a_superuser_login_and_restores_its_manager_role()
     user = get_user_model().objects.get(username=again.username)
     assert not user.is_superuser
     assert user.is_staff
-    assert user.memberships.get().role == Membership.Role.MANAGER
+    assert (
+        user.memberships.get(business__slug="maison-belle").role
+        == Membership.Role.MANAGER
+    )
     assert user.check_password("pw")
 
 
@@ -90,7 +93,9 @@ def test_seeding_again_recreates_a_deleted_login():
     assert again.login_created
     user = get_user_model().objects.get(username=again.username)
     assert user.check_password("new-pass")
-    assert user.memberships.get().business == again.business
+    assert (
+        user.memberships.get(business__slug="maison-belle").business == again.business
+    )
 
 
 def test_seed_volume_adds_leads_with_calls_and_past_visits_that_never_clash():
@@ -112,3 +117,19 @@ def test_seed_volume_runs_again_without_colliding_phones():
     demo_services.seed_volume(seed.business, leads=5)
     phones = Lead.objects.filter(business=seed.business).values_list("phone", flat=True)
     assert len(set(phones)) == len(phones) == 14
+
+
+def test_the_second_demo_is_the_spanish_clinic_from_its_file(db):
+    from apps.businesses.models import TransferDestination
+
+    seed = demo_services.seed_demo_business(password="pw-for-tests")
+    clinic = Business.objects.get(slug="clinica-sol")
+    assert clinic.after_hours_mode == Business.AfterHours.FORWARD_URGENT
+    assert clinic.recording_consent_required
+    assert clinic.slot_minutes == 15
+    warm = clinic.transfer_destinations.get(mode=TransferDestination.Mode.WARM)
+    assert warm.name == "Dentista de guardia"
+    if hasattr(clinic, "languages"):  # issue #16's languages (the other half)
+        assert clinic.default_language == "es"
+    user = get_user_model().objects.get(username=seed.username)
+    assert user.memberships.get(business=clinic).role == Membership.Role.MANAGER

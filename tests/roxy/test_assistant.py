@@ -11,7 +11,11 @@ from apps.notifications.models import Notification
 from apps.roxy import assistant
 from apps.vapi import protocol
 from tests.appointments.factories import ProviderFactory, ServiceFactory
-from tests.businesses.factories import BusinessFactory, ClosureFactory
+from tests.businesses.factories import (
+    BusinessFactory,
+    ClosureFactory,
+    TransferDestinationFactory,
+)
 from tests.calls.factories import CallFactory
 from tests.leads.factories import LeadFactory
 from tests.roxy.salon import (
@@ -174,6 +178,7 @@ def test_every_tool_is_offered_with_transfer_and_end_call(salon):
         "capture_lead",
         "get_business_info",
         "take_message",
+        "send_text",
         "endCall",
         "transferCall",
     ]
@@ -222,7 +227,6 @@ def test_server_messages_metadata_and_limits_are_explicit(salon):
         "tool-calls",
         "transfer-destination-request",
         "hang",
-        "conversation-update",
     } <= set(roxy["serverMessages"])
     assert roxy["server"] == {
         "url": WEBHOOK,
@@ -255,7 +259,6 @@ def test_voice_model_and_transcriber_come_from_settings(salon, settings):
     settings.ROXY_MODEL = "claude-sonnet-4"
     settings.ROXY_TRANSCRIBER_PROVIDER = "deepgram"
     settings.ROXY_TRANSCRIBER_MODEL = "nova-2"
-    settings.ROXY_LANGUAGE = "es"
 
     roxy = answer(salon.business)["assistant"]
 
@@ -265,7 +268,7 @@ def test_voice_model_and_transcriber_come_from_settings(salon, settings):
     assert roxy["transcriber"] == {
         "provider": "deepgram",
         "model": "nova-2",
-        "language": "es",
+        "language": "en",  # the business's one language (tests/roxy/test_languages.py)
     }
 
 
@@ -311,8 +314,11 @@ def test_assistant_request_uses_a_small_fixed_number_of_queries(
     LeadFactory(business=salon.business, phone=CALLER, name="Dana")
     call = CallFactory(business=salon.business)
 
-    # The caller's lead, opening hours, closures, services with their providers.
-    with django_assert_max_num_queries(4):
+    # The caller's lead, opening hours, closures, services with their providers,
+    # and the transfer destinations with their hours (one more when there are some).
+    for _ in range(5):
+        TransferDestinationFactory(business=salon.business, hours="custom")
+    with django_assert_max_num_queries(6):
         body = answer(salon.business, call=call)
 
     assert "Extra 24" in prompt_of(body)

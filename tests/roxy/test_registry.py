@@ -45,6 +45,7 @@ def test_every_tool_is_offered_with_a_valid_json_schema(salon, name):
 
 
 def test_roxys_prompt_explains_every_tool_she_is_offered(salon):
+    salon.business.recording_consent_required = True  # offers decline_recording too
     profile = prompts.load_profile(salon.business, now=NOW)
 
     prompt = prompts.system_prompt(profile, caller_number=CALLER, lead=None)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from apps.vapi.simulation.fallback import TransferFallback
 from apps.vapi.simulation.payloads import (
     CallState,
     Conversation,
@@ -21,6 +22,7 @@ from apps.vapi.simulation.payloads import (
     tool_calls,
     transfer_destination_request,
 )
+from apps.vapi.simulation.spanish import SpanishBooking
 from apps.vapi.simulation.transports import (
     Reply,
     SimulationError,
@@ -28,9 +30,11 @@ from apps.vapi.simulation.transports import (
     encode,
 )
 
-SCENARIOS = ("booking", "lead", "transfer", "hangup")
+SCENARIOS = ("booking", "booking-es", "lead", "transfer", "transfer-fallback", "hangup")
 # Roughly how long each scripted call lasts, so that it ends about now.
 NOMINAL_SECONDS = {"booking": 55, "lead": 45, "transfer": 45, "hangup": 15}
+NOMINAL_SECONDS["transfer-fallback"] = 75  # apps.vapi.simulation.fallback
+NOMINAL_SECONDS["booking-es"] = 60  # apps.vapi.simulation.spanish
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ class _Outcome:
     transferred_to: str = ""
 
 
-class CallSimulator:
+class CallSimulator(TransferFallback, SpanishBooking):
     """Plays one scripted caller through a whole call against the webhook."""
 
     def __init__(
@@ -118,7 +122,7 @@ class CallSimulator:
         self.conversation = Conversation(started_ms=self.clock)
         self.outcome = _Outcome()
         self.result = SimulationResult(scenario, self.state.call_id)
-        getattr(self, f"_{scenario}")()
+        getattr(self, f"_{scenario.replace('-', '_')}")()
         return self.result
 
     # --- the scenarios ---

@@ -21,10 +21,11 @@ def test_seed_demo_prints_the_login_and_is_idempotent(settings):
     call_command("seed_demo", stdout=out)
     first, second = out.getvalue().splitlines()
     assert first == (
-        "Created demo business 'Maison Belle Hair Studio'. Staff login: demo / pw-for-test"
+        "Created demo business 'Maison Belle Hair Studio' (and the clinic "
+        "'clinica-sol'). Staff login: demo / pw-for-test"
     )
     assert second.startswith(
-        "Already present: demo business 'Maison Belle Hair Studio'."
+        "Already present: demo business 'Maison Belle Hair Studio' (and the clinic "
     )
     assert second.endswith("(unless you changed it)")
     assert _demo_user().check_password("pw-for-test")
@@ -65,7 +66,7 @@ def test_in_debug_the_demo_login_is_a_manager_of_the_studio_with_the_known_passw
     assert user.check_password("roxy-demo")
     assert user.is_staff
     assert not user.is_superuser
-    membership = user.memberships.get()
+    membership = user.memberships.get(business__slug="maison-belle")
     assert membership.business.slug == "maison-belle"
     assert membership.role == Membership.Role.MANAGER
 
@@ -118,5 +119,8 @@ def test_reseeding_demotes_a_superuser_login_from_an_older_seed():
     user = _demo_user()
     assert not user.is_superuser
     assert user.is_staff
-    assert user.memberships.get().role == Membership.Role.MANAGER
+    assert (
+        user.memberships.get(business__slug="maison-belle").role
+        == Membership.Role.MANAGER
+    )
     assert user.check_password("pw")

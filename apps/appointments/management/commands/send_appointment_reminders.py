@@ -6,7 +6,8 @@ from apps.appointments import notices
 
 class Command(BaseCommand):
     help = (
-        "Queue reminders for active appointments starting within REMINDER_LEAD_HOURS "
+        "Queue reminders for active appointments starting within their "
+        "business's reminder lead time "
         "that have had none (what the periodic task does), and report how many."
     )
 

@@ -59,9 +59,11 @@ class Command(BaseCommand):
             )
         seed = demo_services.seed_demo_business(password=password, superuser=superuser)
         verb = "Created" if seed.created else "Already present:"
+        # The second demo (apps/demo/businesses/clinica-sol.yaml) shares the login.
         login = "Superuser login" if superuser else "Staff login"
         summary = (
-            f"{verb} demo business '{seed.business.name}'. "
+            f"{verb} demo business '{seed.business.name}' (and the clinic "
+            f"'{demo_services.SECOND_SLUG}'). "
             f"{login}: {seed.username} / {seed.password}"
             + ("" if seed.login_created else " (unless you changed it)")
         )

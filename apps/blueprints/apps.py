@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BlueprintsConfig(AppConfig):
+    name = "apps.blueprints"
+    verbose_name = "Business files"
