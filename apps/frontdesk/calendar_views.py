@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from apps.appointments import services as appointment_services
 from apps.appointments.models import Appointment
-from apps.businesses import roles
+from apps.businesses import roles, switcher
 from apps.businesses.tenancy import access_for, scope_to_user
 from apps.frontdesk.calendar import load_board
 from apps.frontdesk.calendar_grid import STATUS_LABELS, grid_of
@@ -29,7 +29,11 @@ from apps.frontdesk.forms_calendar import MoveForm
 
 def _calendar(request):
     businesses = calendar_businesses(request.user)
-    business = chosen_business(businesses, request.GET.get("business"))
+    # Without a business in the link, open on the one the header's switcher chose.
+    wanted = request.GET.get("business") or str(
+        switcher.chosen_business_id(request) or ""
+    )
+    business = chosen_business(businesses, wanted)
     context = {**admin.site.each_context(request), "title": "Calendar"}
     if business is None:
         return render(request, "admin/frontdesk/calendar.html", context)

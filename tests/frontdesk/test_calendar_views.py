@@ -109,6 +109,24 @@ def test_staff_of_another_business_see_only_their_own_even_when_they_ask(client,
     assert "Zyxwv" not in text and "Maison Belle" not in text and "Ana" not in text
 
 
+def test_without_a_business_in_the_link_it_opens_on_the_switchers_choice(client, salon):
+    business, *_ = salon
+    book(
+        salon,
+        at(TUESDAY, 10),
+        lead=LeadFactory(business=business, name="Dana Whitfield"),
+    )
+    first_by_name = BusinessFactory(name="Aardvark Dental")
+    user = staff(business)
+    MembershipFactory(user=user, business=first_by_name, role=Role.FRONT_DESK)
+    client.force_login(user)
+    client.post(reverse("businesses:switch"), {"switcher-business": business.pk})
+
+    page = client.get(calendar_url(date="2025-03-11"))
+
+    assert "Dana Whitfield" in page.content.decode()
+
+
 def test_staff_of_no_business_see_an_empty_page(client, salon):
     client.force_login(UserFactory(username="nobody"))
     response = client.get(calendar_url(business=salon[0].pk))
