@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench bench-admin clean
+.PHONY: run test lint format bench bench-call bench-ramp bench-admin bench-calendars bench-outage clean messages
 
 $(STAMP): requirements/base.txt requirements/dev.txt requirements/prod.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,14 +41,44 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Roxy's translations (README, "Languages"): collect the texts into the es/fr
+# catalogs, then compile them. The .mo files are committed; a test fails when
+# one is stale or a text is untranslated.
+MESSAGES_OPTIONS = --no-location --no-obsolete --ignore=tests --ignore=bench --ignore=var
+messages: $(STAMP)
+	SECRET_KEY=x $(BIN)/python manage.py makemessages -l es -l fr $(MESSAGES_OPTIONS)
+	SECRET_KEY=x $(BIN)/python manage.py compilemessages -l es -l fr --ignore=.venv
+
 # Load benchmark against PostgreSQL (BENCH_DATABASE_URL, default the local
 # voicehive_bench database, which it drops and recreates); see bench/README.md.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# Whole calls, one at a time: messages, server time, statements and bytes stored
+# per call (voicehive_bench_call, recreated); see README "Performance".
+bench-call: $(STAMP)
+	$(BIN)/python bench/call.py $(BENCH_ARGS)
+
+# Simultaneous whole calls (over HTTP, gunicorn) while tool-call p99 < 100 ms
+# (voicehive_bench_ramp, recreated); see README "Performance".
+bench-ramp: $(STAMP)
+	$(BIN)/python bench/call_ramp.py $(BENCH_ARGS)
+
 # The staff admin's lists at 100,000 leads (voicehive_bench_admin, recreated).
 bench-admin: $(STAMP)
 	$(BIN)/python bench/admin_lists.py $(BENCH_ARGS)
+
+# Outside calendars: availability vs busy events, the just-in-time check, the sync
+# beat at 10,000 connections (voicehive_bench_calendar, recreated).
+bench-calendars: $(STAMP)
+	$(BIN)/python bench/calendar_availability.py
+	$(BIN)/python bench/calendar_sync.py
+
+# Issue #17's end-to-end run: gunicorn, a worker and beat, PostgreSQL
+# (voicehive_outage, recreated), Redis db 9, fake OpenAI/SMTP/Twilio on loopback;
+# providers down, a worker killed mid-send; see README "The worker and the schedule".
+bench-outage: $(STAMP)
+	$(BIN)/python bench/outage_run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles db.sqlite3*

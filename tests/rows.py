@@ -16,6 +16,8 @@ from tests.businesses.factories import (
     ClosureFactory,
     MembershipFactory,
     OpeningHoursFactory,
+    TransferDestinationFactory,
+    TransferHoursFactory,
     VapiPhoneNumberFactory,
 )
 from tests.calls.factories import (
@@ -56,6 +58,7 @@ def rows_of_every_kind(business, tag: str) -> dict:
         "businesses.closure": ClosureFactory(
             business=business, reason=f"{tag} holiday"
         ),
+        **_transfer_rows(business, tag),
         "leads.lead": lead,
         "leads.callbackrequest": CallbackRequestFactory(
             business=business, lead=lead, call=call, name=f"{tag} Caller"
@@ -81,4 +84,70 @@ def rows_of_every_kind(business, tag: str) -> dict:
             subject=f"{tag} alert",
         ),
         get_user_model()._meta.label_lower: member,
+        **_calendar_rows(business, provider, appointment, tag),
+        **_texting_rows(business, lead, tag),
+    }
+
+
+def _texting_rows(business, lead, tag: str) -> dict:
+    """Issue #14: a customer's conversation, their text, and a number's consent."""
+    from apps.notifications import consent
+    from tests.texting.factories import ConversationFactory, InboundTextFactory
+
+    conversation = ConversationFactory(business=business, lead=lead)
+    record = consent.set_consent(
+        business,
+        conversation.phone,
+        status=consent.Status.OPTED_OUT,
+        source=consent.Source.STAFF,
+        reason=f"{tag} asked by phone",
+    )
+    return {
+        "texting.conversation": conversation,
+        "texting.inboundtext": InboundTextFactory(
+            conversation=conversation, body=f"{tag} text"
+        ),
+        "notifications.smsconsent": record,
+    }
+
+
+def _transfer_rows(business, tag: str) -> dict:
+    destination = TransferDestinationFactory(business=business, name=f"{tag} Desk")
+    return {
+        "businesses.transferdestination": destination,
+        "businesses.transferhours": TransferHoursFactory(destination=destination),
+    }
+
+
+def _calendar_rows(business, provider, appointment, tag: str) -> dict:
+    from apps.calendars.models import (
+        CalendarConnection,
+        CalendarWrite,
+        ConnectedCalendar,
+    )
+
+    connection = CalendarConnection.objects.create(
+        business=business,
+        provider=provider,
+        kind="caldav",
+        account=f"{tag.lower()}-calendar@example.net",
+        server_url="https://caldav.example.net/",
+        status=CalendarConnection.Status.ACTIVE,
+    )
+    calendar = ConnectedCalendar.objects.create(
+        connection=connection,
+        remote_id=f"https://caldav.example.net/{tag.lower()}/{business.pk}/",
+        name=f"{tag} Calendar",
+        blocks_time=True,
+        receives_bookings=True,
+    )
+    write = CalendarWrite.objects.create(
+        appointment=appointment,
+        calendar=calendar,
+        business=business,
+        voicehive_ref=f"voicehive-appointment-{appointment.pk}",
+    )
+    return {
+        "calendars.calendarconnection": connection,
+        "calendars.calendarwrite": write,
     }

@@ -47,18 +47,24 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.leads",
     "apps.appointments",
+    "apps.calendars",
     "apps.calls",
+    "apps.texting",
     "apps.roxy",
     "apps.vapi",
     "apps.privacy",
     "apps.staff",
     "apps.frontdesk",
+    "apps.blueprints",
     "apps.demo",
     "apps.dashboard",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # VAPI's webhook answers here, past the staff pages' middleware below
+    # (sessions, CSRF, auth, axes, CSP...): it authenticates itself in the view.
+    "apps.vapi.api.fast_path.VapiWebhookFastPath",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -134,6 +140,12 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# What Roxy speaks (apps.businesses.models.Language; issue #16): her words, tool
+# answers and the caller's texts and emails are translated per call with
+# translation.override, from the catalogs in locale/. Staff pages stay English:
+# no LocaleMiddleware, so the webhook pays nothing for it.
+LANGUAGES = [("en", "English"), ("es", "Español"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 # Every staff page writes dates one way, "Sat 15 Mar 2025, 1:00 PM" (voicehive/formats).
 FORMAT_MODULE_PATH = ["voicehive.formats"]
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
@@ -280,6 +292,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
         "options": {"expires": 540},
     },
+    # Every minute: ring a sync for calendar connections due one (each is synced at
+    # least every CALENDAR_SYNC_INTERVAL_SECONDS; at most CALENDAR_SYNC_BATCH_SIZE a run).
+    "sync-due-calendars": {
+        "task": "calendars.sync_due_calendars",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Every minute: ring appointment writes into booking calendars still pending
+    # (broker down, backoff over), free dead workers' claims, remove deleted ones.
+    "sweep-calendar-writes": {
+        "task": "calendars.sweep_calendar_writes",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Nightly at 03:30 UTC: blank transcripts, recordings and raw payloads older than
     # each business's data_retention_days (the purge_call_data command, scheduled).
     "purge-call-data": {
@@ -300,10 +326,12 @@ LOGGING = {
     "filters": {"vapi_call_id": {"()": "apps.core.logging.VapiCallIdFilter"}},
     "formatters": {
         "text": {
-            "format": "%(asctime)s %(levelname)s %(name)s [call=%(vapi_call_id)s] %(message)s"
+            "format": "%(asctime)s %(levelname)s %(name)s [call=%(vapi_call_id)s] "
+            "%(message)s %(ids)s"
         },
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            # Adds call_id, notification_id, appointment_id... when in context.
+            "()": "apps.core.logging.JsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(vapi_call_id)s",
             "rename_fields": {
                 "asctime": "time",
@@ -343,6 +371,16 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Roxy at VoiceHive <roxy@localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# SMTP (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend): host, port, login,
+# TLS (STARTTLS, usually port 587) or SSL (implicit TLS, usually 465), and a timeout
+# below the Celery soft time limit so a hung server fails the send, not the task.
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=20.0)
 
 # --- Notifications: providers, SMS and delivery ---
 # EMAIL_BACKEND (above) picks the email provider, e.g.
@@ -398,8 +436,19 @@ SMS_BACKEND = env.str(
 # Texts to callers that would land in this local window wait until it ends.
 QUIET_HOURS_START = env.str("QUIET_HOURS_START", default="21:00")
 QUIET_HOURS_END = env.str("QUIET_HOURS_END", default="08:00")
-# One send plus five retries, matching the delivery task's max_retries.
-NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
+# Transient send failures (network, timeouts, 429, 5xx) are retried from the row:
+# the first after 15-30 s, each wait doubling up to the ceiling (1 h), with jitter
+# (half fixed, half random, never 0 s). A message is given up (FAILED, with the
+# reason) once NOTIFICATIONS_RETRY_FOR_HOURS have passed since it was queued, or
+# after NOTIFICATIONS_MAX_ATTEMPTS tries (a bound on messages that kill the worker).
+NOTIFICATIONS_RETRY_FIRST_SECONDS = env.int(
+    "NOTIFICATIONS_RETRY_FIRST_SECONDS", default=30
+)
+NOTIFICATIONS_RETRY_CEILING_SECONDS = env.int(
+    "NOTIFICATIONS_RETRY_CEILING_SECONDS", default=3600
+)
+NOTIFICATIONS_RETRY_FOR_HOURS = env.int("NOTIFICATIONS_RETRY_FOR_HOURS", default=48)
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=100)
 # The sweep leaves a queued row alone this long after its last enqueue.
 NOTIFICATIONS_SWEEP_GRACE_SECONDS = env.int(
     "NOTIFICATIONS_SWEEP_GRACE_SECONDS", default=120
@@ -416,6 +465,46 @@ SCHEDULING_MAX_DAYS_AHEAD = env.int("SCHEDULING_MAX_DAYS_AHEAD", default=90)
 # Reminders go out this many hours (elapsed time, not wall-clock) before a visit.
 REMINDER_LEAD_HOURS = env.int("REMINDER_LEAD_HOURS", default=24)
 
+# --- Calendars: outside calendars (Google, Microsoft 365, CalDAV) ---
+# Comma-separated Fernet keys, newest first, for tokens and CalDAV passwords at rest
+# (generate: python -c "from cryptography.fernet import Fernet;
+# print(Fernet.generate_key().decode())"). Required in production (calendars.E002);
+# with DEBUG and none set, a key derived from SECRET_KEY (warning calendars.W001).
+# Rotate by putting a new key in front, then run rotate_calendar_secrets.
+CALENDAR_ENCRYPTION_KEYS = env.list("CALENDAR_ENCRYPTION_KEYS", default=[])
+# Each live connection is synced at least this often (push notifications come sooner).
+CALENDAR_SYNC_INTERVAL_SECONDS = env.int("CALENDAR_SYNC_INTERVAL_SECONDS", default=300)
+# The sync beat (every minute) claims at most this many due connections per run.
+CALENDAR_SYNC_BATCH_SIZE = env.int("CALENDAR_SYNC_BATCH_SIZE", default=500)
+# Busy time is kept from this many days back to this many days ahead (further
+# ahead for a business whose booking horizon is longer: horizon + 3 days).
+CALENDAR_SYNC_DAYS_BACK = env.int("CALENDAR_SYNC_DAYS_BACK", default=1)
+CALENDAR_SYNC_DAYS_AHEAD = env.int("CALENDAR_SYNC_DAYS_AHEAD", default=120)
+# Availability calls busy data stale when a calendar's last sync is older than this.
+CALENDAR_STALE_AFTER_SECONDS = env.int("CALENDAR_STALE_AFTER_SECONDS", default=900)
+# Outbox writes into booking calendars: attempts before FAILED, and the backoff base.
+CALENDAR_WRITE_MAX_ATTEMPTS = env.int("CALENDAR_WRITE_MAX_ATTEMPTS", default=8)
+CALENDAR_WRITE_BACKOFF_SECONDS = env.int("CALENDAR_WRITE_BACKOFF_SECONDS", default=30)
+# Roxy's just-in-time free/busy check before booking: at most this long, then fail open.
+CALENDAR_BOOKING_CHECK_TIMEOUT_SECONDS = env.float(
+    "CALENDAR_BOOKING_CHECK_TIMEOUT_SECONDS", default=1.5
+)
+# HTTP timeout for every provider call made by the worker.
+CALENDAR_HTTP_TIMEOUT_SECONDS = env.float("CALENDAR_HTTP_TIMEOUT_SECONDS", default=20.0)
+# Google Calendar: an OAuth client (Google Cloud console, type "Web application")
+# with redirect URI SITE_URL + /calendars/oauth/google/callback/. Push notifications
+# arrive at SITE_URL + /calendars/push/google/ (needs an https SITE_URL).
+GOOGLE_OAUTH_CLIENT_ID = env.str("GOOGLE_OAUTH_CLIENT_ID", default="")
+GOOGLE_OAUTH_CLIENT_SECRET = env.str("GOOGLE_OAUTH_CLIENT_SECRET", default="")
+# Microsoft 365 / Outlook.com: an app registration (Microsoft Entra admin center)
+# with the web redirect URI SITE_URL + /calendars/oauth/microsoft/callback/ and
+# delegated Graph permissions offline_access, User.Read, Calendars.ReadWrite.
+# MICROSOFT_TENANT: "common" (work and personal accounts), "organizations",
+# "consumers" or one tenant's id. Notifications: SITE_URL + /calendars/push/microsoft/.
+MICROSOFT_CLIENT_ID = env.str("MICROSOFT_CLIENT_ID", default="")
+MICROSOFT_CLIENT_SECRET = env.str("MICROSOFT_CLIENT_SECRET", default="")
+MICROSOFT_TENANT = env.str("MICROSOFT_TENANT", default="common")
+
 # --- Calls: post-call analysis (OpenAI) ---
 # Post-call analysis. With no key, calls use VAPI's own analysis where it sent one,
 # and are otherwise marked "skipped".
@@ -431,6 +520,12 @@ OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=60.0)
 # plus the retry backoff, so a call being worked on is not rung twice.
 ANALYSIS_SWEEP_GRACE_SECONDS = env.int("ANALYSIS_SWEEP_GRACE_SECONDS", default=180)
 ANALYSIS_SWEEP_BATCH_SIZE = env.int("ANALYSIS_SWEEP_BATCH_SIZE", default=200)
+# Transient OpenAI failures (network, timeouts, 429, 5xx) are retried from the call
+# row on the same kind of schedule as notifications: first after 15-30 s, doubling up
+# to 1 h, given up (FAILED, with the reason) after ANALYSIS_RETRY_FOR_HOURS.
+ANALYSIS_RETRY_FIRST_SECONDS = env.int("ANALYSIS_RETRY_FIRST_SECONDS", default=30)
+ANALYSIS_RETRY_CEILING_SECONDS = env.int("ANALYSIS_RETRY_CEILING_SECONDS", default=3600)
+ANALYSIS_RETRY_FOR_HOURS = env.int("ANALYSIS_RETRY_FOR_HOURS", default=48)
 # A new lead whose call scored at least this moves from "new" to "qualified".
 LEAD_QUALIFIED_SCORE = env.int("LEAD_QUALIFIED_SCORE", default=70)
 # A caller who hangs up within this many seconds, having said at most one thing
@@ -468,6 +563,18 @@ ROXY_CLOSURE_LOOKAHEAD_DAYS = env.int("ROXY_CLOSURE_LOOKAHEAD_DAYS", default=42)
 ROXY_SLOTS_OFFERED = env.int("ROXY_SLOTS_OFFERED", default=4)
 # Days searched when the caller gives no date, and when a day is full.
 ROXY_SEARCH_DAYS = env.int("ROXY_SEARCH_DAYS", default=7)
+
+# --- Texting: two-way texts with customers (Twilio webhooks, replies, STOP) ---
+# Where Twilio reports each text's delivery. Empty: SITE_URL + /webhooks/twilio/status/
+# (and no callbacks at all without SITE_URL).
+TWILIO_STATUS_CALLBACK_URL = env.str("TWILIO_STATUS_CALLBACK_URL", default="")
+# The public origin Twilio signs its webhook requests for (X-Twilio-Signature covers
+# the exact URL it called). Empty: SITE_URL, else the request's own (proxy headers).
+TWILIO_WEBHOOK_BASE_URL = env.str("TWILIO_WEBHOOK_BASE_URL", default="")
+# A reply of "reschedule" gets this many numbered free times, held this long.
+TEXTING_SLOTS_OFFERED = env.int("TEXTING_SLOTS_OFFERED", default=3)
+TEXTING_OFFER_MINUTES = env.int("TEXTING_OFFER_MINUTES", default=120)
+TEXTING_SEARCH_DAYS = env.int("TEXTING_SEARCH_DAYS", default=14)
 
 # --- VAPI: the webhook ---
 # The webhook (/api/v1/vapi/webhook/) fails closed: with neither secret below set,

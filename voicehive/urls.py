@@ -25,6 +25,10 @@ urlpatterns = [
     path("staff/", include("apps.staff.urls")),
     # The admin header's business switcher posts here.
     path("businesses/", include("apps.businesses.urls")),
+    # Calendar OAuth pages (staff) and Google/Microsoft push notifications (public).
+    path("calendars/", include("apps.calendars.urls")),
     # Email delivery events from the ESP: /webhooks/anymail/<esp>/tracking/
     path("webhooks/anymail/", include("anymail.urls")),
+    # Twilio's Messaging webhooks: incoming texts and delivery status (signed).
+    path("webhooks/twilio/", include("apps.texting.urls")),
 ]

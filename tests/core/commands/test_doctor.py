@@ -3,6 +3,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from apps.businesses.models import VapiPhoneNumber
 from apps.demo.services import seed_demo_business
 from tests.businesses.factories import BusinessFactory
 from tests.vapi.payloads import vapi_api
@@ -27,8 +28,18 @@ def healthy(vapi_api_settings, fake_vapi):
     s.TWILIO_ACCOUNT_SID = "AC5f0c3e8d2b7a4f1e9c6d3b0a8f5e2c7d"
     s.TWILIO_AUTH_TOKEN = "twilio-token"
     s.TWILIO_FROM_NUMBER = "+15125550199"
+    # Calendar secrets need a key of their own in production (calendars.E002).
+    s.CALENDAR_ENCRYPTION_KEYS = ["kvIZ3yO0pVuZ2O3vB8v8dG5m6cI3Qb0l4kZ0vRr7oB8="]
     seed_demo_business(password="pw")
     fake_vapi.add_phone_number(number_pointing_at_us())
+    # The second demo business (clinica-sol) has its own number: synced too.
+    others = VapiPhoneNumber.objects.exclude(
+        vapi_phone_number_id=vapi_api.PHONE_NUMBER_ID
+    )
+    for other in others:
+        fake_vapi.add_phone_number(
+            number_pointing_at_us(id=other.vapi_phone_number_id, number=other.number)
+        )
     return s
 
 
@@ -114,6 +125,7 @@ def test_a_broken_setup_prints_each_problem_and_its_fix(settings):
 
     failures = [line for line in lines if line.startswith("✗ ")]
     assert [line.split()[1] for line in failures] == [
+        "calendars.E002",
         "vapi.E001",
         "vapi.E002",
         "vapi.E004",
@@ -128,7 +140,7 @@ def test_a_broken_setup_prints_each_problem_and_its_fix(settings):
         "✗ businesses.E002 bare: opening hours: No opening hours: Roxy says the "
         "business is closed and offers no slots." in lines
     )
-    assert error == "7 check(s) failed; see the fixes above."
+    assert error == "8 check(s) failed; see the fixes above."
 
 
 def test_offline_makes_no_request_to_vapi(healthy, fake_vapi):
