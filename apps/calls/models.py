@@ -38,6 +38,17 @@ class CallQuerySet(models.QuerySet):
             vapi_deleted_at__isnull=True,
         ).exclude(vapi_call_id="")
 
+    def declined_recording_at_vapi(self):
+        """Calls whose caller declined recording, their report on file (it queued the
+        analysis), whose copy (the recording with it) VAPI still holds."""
+        return (
+            self.filter(
+                recording_declined_at__isnull=False, vapi_deleted_at__isnull=True
+            )
+            .exclude(analysis_status=Call.AnalysisStatus.NOT_STARTED)
+            .exclude(vapi_call_id="")
+        )
+
 
 class Call(TimeStampedModel):
     class Type(models.TextChoices):

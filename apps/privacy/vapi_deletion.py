@@ -1,4 +1,5 @@
 """VAPI's copy of erased calls deleted too: VAPI keeps every call's recording and transcript.
+So is the copy of a call whose caller declined recording, once its report is on file.
 
 The call row is the outbox, as for analysis (apps.calls.post_call): an erased call
 with no vapi_deleted_at still has a copy at VAPI. `request_vapi_deletion` rings the
@@ -41,12 +42,24 @@ def deletion_reasons() -> tuple[str, ...]:
     return (Call.PurgeReason.ERASURE,)
 
 
-def is_awaiting_vapi_deletion(call: Call) -> bool:
+def awaiting_vapi_deletion() -> QuerySet[Call]:
+    """Calls whose copy at VAPI must go: erased (or purged, if enabled) ones, and
+    those whose caller declined recording once their report is on file (VAPI records
+    from the first second and can delete a call only whole; we keep our transcript)."""
     return (
-        call.purged_at is not None
-        and call.purge_reason in deletion_reasons()
-        and call.vapi_deleted_at is None
-        and bool(call.vapi_call_id)
+        Call.objects.awaiting_vapi_deletion(deletion_reasons())
+        | Call.objects.declined_recording_at_vapi()
+    )
+
+
+def is_awaiting_vapi_deletion(call: Call) -> bool:
+    if call.vapi_deleted_at is not None or not call.vapi_call_id:
+        return False
+    if call.purged_at is not None and call.purge_reason in deletion_reasons():
+        return True
+    return (
+        call.recording_declined_at is not None
+        and call.analysis_status != Call.AnalysisStatus.NOT_STARTED
     )
 
 
@@ -88,10 +101,7 @@ def delete_vapi_call_data(call_id: int) -> bool:
     the sweep.
     """
     call = (
-        Call.objects.awaiting_vapi_deletion(deletion_reasons())
-        .filter(pk=call_id)
-        .only("pk", "vapi_call_id")
-        .first()
+        awaiting_vapi_deletion().filter(pk=call_id).only("pk", "vapi_call_id").first()
     )
     if call is None:
         logger.info("Call %s gone, or not awaiting deletion at VAPI", call_id)
@@ -125,7 +135,7 @@ def sweep_vapi_deletions(now: dt.datetime | None = None) -> int:
     """
     now = now or timezone.now()
     if not is_configured():
-        waiting = Call.objects.awaiting_vapi_deletion(deletion_reasons()).count()
+        waiting = awaiting_vapi_deletion().count()
         if waiting:
             logger.warning(
                 "%s call(s) wait for deletion at VAPI, but VAPI_API_KEY is not set",
@@ -147,12 +157,16 @@ def _due_for_deletion(now: dt.datetime) -> list[int]:
     )
     ids: list[int] = []
     # A reason at a time, erasures first: a caller's request outranks housekeeping,
-    # and each query reads one part of the index.
-    for reason in deletion_reasons():
+    # and each query reads one part of the index; declined recordings last.
+    waiting = [
+        Call.objects.awaiting_vapi_deletion((reason,)) for reason in deletion_reasons()
+    ]
+    waiting.append(Call.objects.declined_recording_at_vapi())
+    for calls in waiting:
         room = SWEEP_BATCH_SIZE - len(ids)
         if room <= 0:
             break
-        calls = Call.objects.awaiting_vapi_deletion((reason,)).filter(not_asked_lately)
+        calls = calls.filter(not_asked_lately)
         ordered = calls.order_by(
             F("vapi_delete_requested_at").asc(nulls_first=True), "pk"
         )

@@ -381,12 +381,16 @@ def test_without_a_key_and_nothing_waiting_the_sweep_is_silent(
     assert not [r for r in caplog.records if r.name == vapi_deletion.__name__]
 
 
-def test_the_sweep_finds_its_batch_in_one_query(delay, django_assert_max_num_queries):
+def test_the_sweep_finds_its_batch_in_a_query_per_kind(
+    delay, django_assert_max_num_queries
+):
     for _ in range(5):
         _erased()
+        _declined()
 
-    with django_assert_max_num_queries(2):  # the batch, then one UPDATE
-        assert vapi_deletion.sweep_vapi_deletions(now=NOW) == 5
+    # Erasures, then declined recordings, then one UPDATE: whatever the number.
+    with django_assert_max_num_queries(3):
+        assert vapi_deletion.sweep_vapi_deletions(now=NOW) == 10
 
 
 def test_a_call_is_awaiting_deletion_only_while_vapi_holds_it(configured):
@@ -396,3 +400,46 @@ def test_a_call_is_awaiting_deletion_only_while_vapi_holds_it(configured):
     assert not vapi_deletion.is_awaiting_vapi_deletion(CallFactory())
     configured.VAPI_DELETE_PURGED_CALLS = True
     assert vapi_deletion.is_awaiting_vapi_deletion(_purged())
+
+
+# --- Calls whose caller declined recording ---
+
+
+def _declined(**fields) -> Call:
+    fields = {
+        "recording_declined_at": NOW - dt.timedelta(minutes=5),
+        "analysis_status": Call.AnalysisStatus.PENDING,  # the report is on file
+        **fields,
+    }
+    return CallFactory(**fields)
+
+
+def test_a_declined_call_is_deleted_at_vapi_once_its_report_is_on_file(respx_mock):
+    call = _declined(transcript="AI: Hello.")
+    route = _delete_route(respx_mock, call)
+
+    assert vapi_deletion.delete_vapi_call_data(call.pk) is True
+
+    assert route.call_count == 1
+    call.refresh_from_db()
+    assert call.vapi_deleted_at is not None
+    assert call.transcript == "AI: Hello."  # our own record stays
+
+
+def test_a_declined_call_waits_for_its_report(respx_mock):
+    call = _declined(analysis_status=Call.AnalysisStatus.NOT_STARTED)
+
+    assert vapi_deletion.delete_vapi_call_data(call.pk) is False
+    assert not vapi_deletion.is_awaiting_vapi_deletion(call)
+
+
+def test_the_sweep_rings_declined_calls_after_erasures(delay):
+    declined = _declined()
+    erased = _erased()
+    _declined(vapi_deleted_at=NOW)
+    CallFactory(analysis_status=Call.AnalysisStatus.PENDING)  # recording accepted
+
+    assert vapi_deletion.sweep_vapi_deletions(now=NOW) == 2
+
+    assert _rung(delay) == [erased.pk, declined.pk]
+    assert vapi_deletion.is_awaiting_vapi_deletion(declined)
