@@ -155,8 +155,9 @@ def test_calls_from_before_search_are_filled_in_batch_by_batch(
 
     assert all("'balayag'" in _search_document(call) for call in said)
     assert _search_document(silent) == ""
+    # Only the key: later migrations' columns are not in this older table.
     found = search.search_calls(
-        Call.objects.all(), "balayage", leads=Lead.objects.none()
+        Call.objects.only("pk"), "balayage", leads=Lead.objects.none()
     )
     assert sorted(c.pk for c in found) == sorted(c.pk for c in said)
 

@@ -72,8 +72,10 @@ def test_an_ended_call_is_analysed_and_staff_alerted_by_a_real_worker(
     assert call.lead_score == 88
     assert call.analysis_usage["total_tokens"] == 908
     lead = Lead.objects.get(pk=call.lead_id)
-    assert (lead.name, lead.email, lead.score, lead.status) == (
+    # An address only the model heard is a suggestion for staff, not a destination.
+    assert (lead.name, lead.email, lead.suggested_email, lead.score, lead.status) == (
         "Dana Whitfield",
+        "",
         "dana@example.com",
         88,
         Lead.Status.QUALIFIED,
