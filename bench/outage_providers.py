@@ -138,6 +138,11 @@ def _message_id(message: bytes) -> str:
     return f"(none {uuid.uuid4()})"
 
 
+async def _close(server: asyncio.Server) -> None:
+    server.close()
+    await server.wait_closed()
+
+
 class Providers:
     """Start and stop the fake providers; stopped ones refuse connections."""
 
@@ -164,8 +169,10 @@ class Providers:
     def stop(self, *names: str):
         for name in names:
             if name == "smtp":
-                self.smtp.close()
-                self._run(self.smtp.wait_closed())
+                if self.smtp is not None:
+                    # In the loop's own thread: asyncio's Server is not thread-safe.
+                    self._run(_close(self.smtp))
+                    self.smtp = None
                 continue
             server = self.http.pop(name)
             server.shutdown()
