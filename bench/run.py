@@ -29,9 +29,11 @@ sys.path.insert(
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/voicehive_bench"
 RESULTS = ROOT / "bench" / "results"
 WEBHOOK_SECRET = "bench-webhook-secret"
-TARGETS = {  # scenario: (p99 ms at most, share of baseline throughput at least)
-    "check_availability": (100, 0.5),
-    "book_appointment": (100, 0.5),
+# scenario: (p99 ms at most, share of baseline throughput at least). The tool
+# calls' are the webhook issue's (#15), which replaced the first ones (100 ms, 50%).
+TARGETS = {
+    "check_availability": (120, 0.25),
+    "book_appointment": (120, 0.25),
     "end-of-call-report": (250, None),
 }
 
@@ -158,6 +160,7 @@ class Gunicorn:
             "--worker-class", args.worker_class, "--threads", str(args.threads),
             "--timeout", "30", "--access-logfile", str(RESULTS / "access.log"),
             "--error-logfile", str(RESULTS / "gunicorn.log"),
+            "--config", str(ROOT / "bench" / "gunicorn_hooks.py"),
         ]  # fmt: skip
         self.env = os.environ | env
         self.process: subprocess.Popen | None = None
