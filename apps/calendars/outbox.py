@@ -44,18 +44,20 @@ def ref_for(appointment_id: int) -> str:
     return f"voicehive-appointment-{appointment_id}"
 
 
-def booking_calendars_for(appointment) -> list[ConnectedCalendar]:
+def booking_calendar_ids_for(appointment) -> set[int]:
     """The calendars that receive this appointment: its provider's own and the
     business's shared booking calendars, of live connections."""
-    return list(
+    return set(
         ConnectedCalendar.objects.filter(
             receives_bookings=True,
             connection__business_id=appointment.business_id,
             connection__status__in=CalendarConnection.LIVE_STATUSES,
-        ).filter(
+        )
+        .filter(
             Q(connection__provider_id=appointment.provider_id)
             | Q(connection__provider__isnull=True)
         )
+        .values_list("pk", flat=True)
     )
 
 
@@ -65,31 +67,27 @@ def appointment_changed(appointment) -> int:
 
     A change made by a person (staff, the caller through Roxy) settles any open
     conflict on that event: their new decision is written over the outside edit.
+    Two reads when nothing is new (every booking of a business with no calendar).
     """
     now = timezone.now()
-    targets = {c.pk for c in booking_calendars_for(appointment)}
-    existing = set(
-        CalendarWrite.objects.filter(appointment_id=appointment.pk).values_list(
-            "calendar_id", flat=True
+    writes = CalendarWrite.objects.filter(appointment_id=appointment.pk)
+    ids_by_calendar = dict(writes.values_list("calendar_id", "id"))
+    missing = booking_calendar_ids_for(appointment) - ids_by_calendar.keys()
+    if missing:
+        CalendarWrite.objects.bulk_create(
+            [
+                CalendarWrite(
+                    appointment_id=appointment.pk,
+                    calendar_id=calendar_id,
+                    business_id=appointment.business_id,
+                    voicehive_ref=ref_for(appointment.pk),
+                )
+                for calendar_id in missing
+            ],
+            ignore_conflicts=True,
         )
-    )
-    CalendarWrite.objects.bulk_create(
-        [
-            CalendarWrite(
-                appointment_id=appointment.pk,
-                calendar_id=calendar_id,
-                business_id=appointment.business_id,
-                voicehive_ref=ref_for(appointment.pk),
-            )
-            for calendar_id in targets - existing
-        ],
-        ignore_conflicts=True,
-    )
-    ids = list(
-        CalendarWrite.objects.filter(appointment_id=appointment.pk).values_list(
-            "id", flat=True
-        )
-    )
+        ids_by_calendar = dict(writes.values_list("calendar_id", "id"))
+    ids = list(ids_by_calendar.values())
     _mark_pending(ids, now)
     return len(ids)
 

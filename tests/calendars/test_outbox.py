@@ -72,6 +72,28 @@ def test_no_calendar_no_rows(world, fake):
     assert not CalendarWrite.objects.exists()
 
 
+def test_a_change_with_nothing_new_to_write_costs_two_reads(
+    world, fake, django_assert_num_queries
+):
+    world[4].delete()
+    appointment = book(world)
+
+    with django_assert_num_queries(2):  # its writes, the booking calendars
+        assert outbox.appointment_changed(appointment) == 0
+
+
+def test_a_change_marks_the_existing_write_pending_again_without_a_second(world, fake):
+    appointment = book(world)
+    deliver()
+    delivered = CalendarWrite.objects.get()
+
+    assert outbox.appointment_changed(appointment) == 1
+
+    write = CalendarWrite.objects.get()
+    assert write.pk == delivered.pk and write.state == write.State.PENDING
+    assert write.generation == delivered.generation + 1
+
+
 def test_a_move_to_another_provider_removes_the_event_from_the_first(world, fake):
     business, service, provider, connection, calendar = world
     appointment = book(world)
