@@ -24,6 +24,7 @@ Figures go to stdout and bench/results/call-<middleware>.json.
 
 import argparse
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -35,6 +36,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import instruments  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/voicehive_bench_call"
 SECRET = "bench-call-webhook-secret"
 FAST_PATH = "VapiWebhookFastPath"
@@ -79,8 +83,32 @@ def main() -> int:
         help="also count Python function calls per message (cProfile): a figure "
         "that does not move with the machine's load; slows the run down",
     )
+    parser.add_argument(
+        "--sql",
+        action="store_true",
+        help="print the statements of one message of each type",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="LINES",
+        type=int,
+        default=0,
+        help="profile every message (cProfile, summed per message type) and print "
+        "the LINES hottest functions of each type by cumulative time; the stats "
+        "are saved as bench/results/call-<type>.prof",
+    )
+    parser.add_argument(
+        "--gc-unfrozen",
+        action="store_true",
+        help="leave everything loaded inside the garbage collector's reach (the "
+        "state before voicehive/wsgi.py froze it), to compare",
+    )
     args = parser.parse_args()
     _setup(args.database_url)
+    import voicehive.wsgi  # noqa: F401 (loads and freezes as gunicorn's workers do)
+
+    if args.gc_unfrozen:
+        gc.unfreeze()
     figures = play_calls(
         args.calls,
         args.conversation_updates,
@@ -88,14 +116,23 @@ def main() -> int:
         variants=["fast", "full"]
         if args.middleware == "compare"
         else [args.middleware],
-        count_functions=args.count_functions,
+        count_functions=args.count_functions or bool(args.profile),
     )
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
+    profiles = figures.pop("profiles")
+    statements = figures.pop("statements")
     (out / f"call-{args.middleware}.json").write_text(
         json.dumps(figures, indent=2, default=str)
     )
     _print(figures)
+    if args.sql:
+        for kind, sqls in sorted(statements.items()):
+            instruments.say(f"\n=== {kind}: {len(sqls)} statements ===")
+            for sql in sqls:
+                instruments.say("  " + " ".join(sql.split())[:200])
+    if args.profile:
+        instruments.print_profiles(profiles, args.profile, out)
     return 0
 
 
@@ -131,38 +168,24 @@ def _setup(database_url: str) -> None:
     sys.stderr.write(f"database ready in {time.monotonic() - started:.0f} s\n")
 
 
-def say(text: str) -> None:
-    sys.stdout.write(text + "\n")
-
-
 def _print(figures: dict) -> None:
     per_call = figures["per_call"]
-    say(f"\n{figures['calls']} calls ({figures['conversation_updates']})")
+    instruments.say(f"\n{figures['calls']} calls ({figures['conversation_updates']})")
     for key, value in per_call.items():
-        say(f"  {key:<40} {value}")
-    say(
+        instruments.say(f"  {key:<40} {value}")
+    instruments.say(
         "\n  by message type: CPU ms web / database (mean), statements (median), "
-        "wall p50 / p90 ms (one caller; idle machine only)"
+        "wall p50 / p90 ms (one caller; idle machine only), garbage collector ms "
+        "(mean)"
     )
     for kind, row in sorted(figures["by_type"].items()):
-        say(
-            f"  {kind:<24} {row['web_cpu_ms']:>6} / {row['db_cpu_ms']:>5}  "
+        instruments.say(
+            f"  {kind:<34} {row['web_cpu_ms']:>6} / {row['db_cpu_ms']:>5}  "
             f"{row['statements']:>4}  {row['p50_ms']:>6} / {row['p90_ms']:>6}"
             f"  (n={row['n']})"
+            + f"  gc {row['gc_ms']}"
             + (f"  {row['functions']} calls" if "functions" in row else "")
         )
-
-
-def summarise(times: dict[str, list[float]]) -> dict[str, dict]:
-    rows = {}
-    for kind, values in times.items():
-        ordered = sorted(values)
-        rows[kind] = {
-            "n": len(values),
-            "p50_ms": round(statistics.median(ordered), 2),
-            "p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))], 2),
-        }
-    return rows
 
 
 def _transport(variant: str):
@@ -202,10 +225,16 @@ def play_calls(
     services = Service.objects.filter(business=line.business, is_active=True)
     names = list(services.order_by("name").values_list("name", flat=True))
     transports = {variant: _transport(variant) for variant in variants}
-    samples = {key: defaultdict(list) for key in ("wall", "web", "db", "functions")}
+    samples = {
+        key: defaultdict(list) for key in ("wall", "web", "db", "gc", "functions")
+    }
+    collector = instruments.CollectorClock()
+    profiles: dict[str, pstats.Stats] = {}
+    sql_of: dict[str, list[str]] = {}
     statements: dict[str, list[int]] = defaultdict(list)
+    collections = {"full": 0}
     calls = []
-    backend = _backend_pid(connection)
+    backend = instruments.backend_pid(connection)
 
     class Timed:
         """Times every message; sends conversation-updates as `mode` says."""
@@ -218,11 +247,15 @@ def play_calls(
             self.inner = transports[variant]
 
         def post(self, body: bytes):
-            kind = json.loads(body)["message"]["type"]
+            message = json.loads(body)["message"]
+            kind = message["type"]
             if kind == "conversation-update" and mode != "simulated":
                 return simulation.Reply(200, {})  # replaced (per-turn) or dropped
             if mode == "per-turn" and kind not in ("assistant-request",):
                 self._per_turn()
+            if kind == "tool-calls":
+                tools = [c["function"]["name"] for c in message["toolCallList"]]
+                kind = f"tool-calls: {'+'.join(tools)}"
             return self._send(kind, body)
 
         def _per_turn(self) -> None:
@@ -238,9 +271,10 @@ def play_calls(
         def _send(self, kind: str, body: bytes):
             if len(variants) > 1:
                 kind = f"{kind} [{self.variant}]"
-            counter = _StatementCounter()
+            counter = instruments.StatementCounter()
             profile = cProfile.Profile() if count_functions else None
-            db_before = _backend_cpu_ns(backend)
+            db_before = instruments.backend_cpu_ns(backend)
+            gc_before, full_before = collector.read()
             with connection.execute_wrapper(counter):
                 cpu_started = time.process_time()
                 started = time.perf_counter()
@@ -251,12 +285,25 @@ def play_calls(
                     profile.disable()
                 elapsed = (time.perf_counter() - started) * 1000
                 web_ms = (time.process_time() - cpu_started) * 1000
-            db_ms = (_backend_cpu_ns(backend) - db_before) / 1e6
-            for key, value in (("wall", elapsed), ("web", web_ms), ("db", db_ms)):
+            db_ms = (instruments.backend_cpu_ns(backend) - db_before) / 1e6
+            gc_ms, full = collector.read()
+            gc_ms -= gc_before
+            collections["full"] += full - full_before
+            for key, value in (
+                ("wall", elapsed),
+                ("web", web_ms),
+                ("db", db_ms),
+                ("gc", gc_ms),
+            ):
                 samples[key][kind].append(value)
             if profile:
                 samples["functions"][kind].append(pstats.Stats(profile).total_calls)
+                if kind in profiles:
+                    profiles[kind].add(profile)
+                else:
+                    profiles[kind] = pstats.Stats(profile)
             statements[kind].append(counter.count)
+            sql_of.setdefault(kind, counter.statements)
             call = calls[-1]
             call["messages"] += 1
             call["web_ms"] += web_ms
@@ -270,6 +317,9 @@ def play_calls(
         if n == 0:  # the warm-up calls (imports, first queries) are not counted
             calls.clear()
             statements.clear()
+            collections["full"] = 0
+            profiles.clear()
+            sql_of.clear()
             for kind in samples.values():
                 kind.clear()
         transport = Timed(variants[n % len(variants)])
@@ -293,71 +343,47 @@ def play_calls(
                 calls[-1][f"bytes: {label}"] = cursor.fetchone()[0]
         calls[-1]["ok"] = result.ok
 
-    by_type = summarise(samples["wall"])
+    by_type = instruments.summarise(samples["wall"])
     for kind, counts in statements.items():
         by_type[kind]["statements"] = round(statistics.median(counts))
-        by_type[kind]["web_cpu_ms"] = _mean(samples["web"][kind], 2)
-        by_type[kind]["db_cpu_ms"] = _mean(samples["db"][kind], 2)
+        by_type[kind]["web_cpu_ms"] = instruments.mean(samples["web"][kind], 2)
+        by_type[kind]["db_cpu_ms"] = instruments.mean(samples["db"][kind], 2)
+        by_type[kind]["gc_ms"] = instruments.mean(samples["gc"][kind], 2)
         if count_functions:
             by_type[kind]["functions"] = round(
                 statistics.median(samples["functions"][kind])
             )
     per_call = {
-        "messages received": _mean(c["messages"] for c in calls),
-        "server CPU ms: web": _mean(c["web_ms"] for c in calls),
-        "server CPU ms: database": _mean(c["db_ms"] for c in calls),
-        "statements": _mean(c["statements"] for c in calls),
+        "messages received": instruments.mean(c["messages"] for c in calls),
+        "server CPU ms: web": instruments.mean(c["web_ms"] for c in calls),
+        "server CPU ms: database": instruments.mean(c["db_ms"] for c in calls),
+        "statements": instruments.mean(c["statements"] for c in calls),
         "tool-call ms as the caller hears it, p50": round(
             statistics.median(t for c in calls for t in c["tool_ms"]), 2
         ),
         "calls answered as expected": sum(c["ok"] for c in calls),
+        "garbage collector ms (in the web CPU)": round(
+            sum(map(sum, samples["gc"].values())) / max(len(calls), 1), 1
+        ),
+        "full collections during the run": collections["full"],
     }
     for label in row_bytes:
-        per_call[f"bytes stored: {label}"] = _mean(c[f"bytes: {label}"] for c in calls)
+        per_call[f"bytes stored: {label}"] = instruments.mean(
+            c[f"bytes: {label}"] for c in calls
+        )
     per_call["bytes stored: total"] = round(
         sum(per_call[f"bytes stored: {label}"] for label in row_bytes)
     )
+    collector.close()
     return {
         "calls": count,
         "conversation_updates": mode,
         "middleware": variants,
         "per_call": per_call,
         "by_type": by_type,
+        "profiles": profiles,
+        "statements": sql_of,
     }
-
-
-def _mean(values, digits: int = 1) -> float:
-    values = list(values)
-    return round(statistics.mean(values), digits) if values else 0
-
-
-class _StatementCounter:
-    """Counts statements without CaptureQueriesContext's SQL formatting (CPU)."""
-
-    count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
-
-
-def _backend_pid(connection) -> int:
-    if connection.vendor != "postgresql":
-        return 0  # SQLite runs inside this process: its CPU is the web side's
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
-
-
-def _backend_cpu_ns(pid: int) -> int:
-    """CPU the PostgreSQL backend has run, in ns (same machine: /proc/<pid>/schedstat)."""
-    if not pid:
-        return 0
-    try:
-        with open(f"/proc/{pid}/schedstat") as stat:
-            return int(stat.read().split()[0])
-    except OSError:
-        return 0  # a remote database: only the web side is measured
 
 
 if __name__ == "__main__":
