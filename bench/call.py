@@ -182,8 +182,7 @@ def _print(figures: dict) -> None:
         instruments.say(
             f"  {kind:<34} {row['web_cpu_ms']:>6} / {row['db_cpu_ms']:>5}  "
             f"{row['statements']:>4}  {row['p50_ms']:>6} / {row['p90_ms']:>6}"
-            f"  (n={row['n']})"
-            + f"  gc {row['gc_ms']}"
+            f"  (n={row['n']})  gc {row['gc_ms']}"
             + (f"  {row['functions']} calls" if "functions" in row else "")
         )
 
@@ -232,7 +231,6 @@ def play_calls(
     profiles: dict[str, pstats.Stats] = {}
     sql_of: dict[str, list[str]] = {}
     statements: dict[str, list[int]] = defaultdict(list)
-    collections = {"full": 0}
     calls = []
     backend = instruments.backend_pid(connection)
 
@@ -274,7 +272,7 @@ def play_calls(
             counter = instruments.StatementCounter()
             profile = cProfile.Profile() if count_functions else None
             db_before = instruments.backend_cpu_ns(backend)
-            gc_before, full_before = collector.read()
+            gc_before = collector.ms
             with connection.execute_wrapper(counter):
                 cpu_started = time.process_time()
                 started = time.perf_counter()
@@ -286,9 +284,7 @@ def play_calls(
                 elapsed = (time.perf_counter() - started) * 1000
                 web_ms = (time.process_time() - cpu_started) * 1000
             db_ms = (instruments.backend_cpu_ns(backend) - db_before) / 1e6
-            gc_ms, full = collector.read()
-            gc_ms -= gc_before
-            collections["full"] += full - full_before
+            gc_ms = collector.ms - gc_before
             for key, value in (
                 ("wall", elapsed),
                 ("web", web_ms),
@@ -317,7 +313,7 @@ def play_calls(
         if n == 0:  # the warm-up calls (imports, first queries) are not counted
             calls.clear()
             statements.clear()
-            collections["full"] = 0
+            collector.reset()
             profiles.clear()
             sql_of.clear()
             for kind in samples.values():
@@ -365,7 +361,7 @@ def play_calls(
         "garbage collector ms (in the web CPU)": round(
             sum(map(sum, samples["gc"].values())) / max(len(calls), 1), 1
         ),
-        "full collections during the run": collections["full"],
+        "full collections during the run": collector.full,
     }
     for label in row_bytes:
         per_call[f"bytes stored: {label}"] = instruments.mean(

@@ -61,10 +61,13 @@ class CollectorClock:
     """Time the garbage collector runs, and its full (oldest generation) collections."""
 
     def __init__(self):
-        self.ms = 0.0
-        self.full = 0
+        self.reset()
         self._started = 0.0
         gc.callbacks.append(self)
+
+    def reset(self) -> None:
+        self.ms = 0.0
+        self.full = 0
 
     def __call__(self, phase: str, info: dict) -> None:
         if phase == "start":
@@ -75,9 +78,6 @@ class CollectorClock:
 
     def close(self) -> None:
         gc.callbacks.remove(self)
-
-    def read(self) -> tuple[float, int]:
-        return self.ms, self.full
 
 
 class StatementCounter:
