@@ -51,7 +51,7 @@ class CalDAVConnectForm(forms.ModelForm):
         if provider is not None and provider.business_id != business.pk:
             self.add_error("provider", "This provider belongs to another business.")
             return cleaned
-        if not may_connect(self.request.user, business, provider):
+        if not oauth.may_connect(self.request.user, business, provider):
             raise forms.ValidationError(
                 "Only a manager of the business, or the provider themselves, "
                 "may connect a calendar."
@@ -74,16 +74,6 @@ class CalDAVConnectForm(forms.ModelForm):
                 f"Could not reach the calendar: {exc}"
             ) from None
         return cleaned
-
-
-def may_connect(user, business, provider) -> bool:
-    if user.is_superuser:
-        return True
-    if provider is not None and provider.user_id == user.pk:
-        return True
-    return Membership.objects.filter(
-        user=user, business=business, role=Membership.Role.MANAGER
-    ).exists()
 
 
 class OneBookingCalendar(forms.BaseInlineFormSet):
@@ -215,7 +205,7 @@ class CalendarConnectionAdmin(TenantScopedAdmin):
         return False  # disconnect instead: it revokes and forgets the secret
 
     def _may_touch(self, request, obj) -> bool:
-        return may_connect(request.user, obj.business, obj.provider)
+        return oauth.may_connect(request.user, obj.business, obj.provider)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -240,7 +230,7 @@ class CalendarConnectionAdmin(TenantScopedAdmin):
     )
     def disconnect(self, request, queryset):
         done = 0
-        for connection in queryset:
+        for connection in queryset.select_related("business", "provider"):
             if self._may_touch(request, connection):
                 services.disconnect(connection)
                 done += 1
