@@ -15,6 +15,7 @@ import httpx
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.urls import reverse
 from django.utils.module_loading import import_string
 
 from apps.core import provider_health
@@ -235,14 +236,20 @@ class TwilioSmsBackend:
         return data
 
 
+def twilio_public_origin() -> str:
+    """The origin Twilio calls us at and signs: TWILIO_WEBHOOK_BASE_URL, else
+    SITE_URL; "" when neither is set."""
+    return (settings.TWILIO_WEBHOOK_BASE_URL or settings.SITE_URL).rstrip("/")
+
+
 def status_callback_url() -> str:
-    """Where Twilio reports delivery: TWILIO_STATUS_CALLBACK_URL, else SITE_URL's
-    /webhooks/twilio/status/; "" (no callbacks) when neither is set."""
+    """Where Twilio reports delivery: TWILIO_STATUS_CALLBACK_URL, else the status
+    webhook at the public origin, the one its signature is checked against; ""
+    (no callbacks) when no origin is set."""
     if settings.TWILIO_STATUS_CALLBACK_URL:
         return settings.TWILIO_STATUS_CALLBACK_URL
-    if not settings.SITE_URL:
-        return ""
-    return settings.SITE_URL.rstrip("/") + "/webhooks/twilio/status/"
+    origin = twilio_public_origin()
+    return origin + reverse("texting:status") if origin else ""
 
 
 def _describe_twilio_error(response: httpx.Response) -> str:

@@ -11,15 +11,17 @@ from django.conf import settings
 from django.http import HttpRequest
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
+from apps.notifications.channels import twilio_public_origin
+
 SIGNATURE_HEADER = "X-Twilio-Signature"
 SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 
 
 def public_url(request: HttpRequest) -> str:
     """The URL Twilio called, as Twilio saw it."""
-    base = settings.TWILIO_WEBHOOK_BASE_URL or settings.SITE_URL
-    if base:
-        return base.rstrip("/") + request.get_full_path()
+    origin = twilio_public_origin()
+    if origin:
+        return origin + request.get_full_path()
     return request.build_absolute_uri()
 
 
