@@ -31,6 +31,22 @@ def normalize_phone(raw: str, *, region: str | None = None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def e164_or_blank(raw: str) -> str:
+    """`raw` as E.164, or "" when it is empty, hidden or not a phone number."""
+    try:
+        return normalize_phone(raw) if raw else ""
+    except InvalidPhoneError:
+        return ""
+
+
+def e164_or_raw(raw: str) -> str:
+    """`raw` as E.164, or as given when it is not a phone number (VAPI then says why)."""
+    try:
+        return normalize_phone(raw)
+    except InvalidPhoneError:
+        return raw
+
+
 def format_phone(e164: str, *, region: str | None = None) -> str:
     """A human-friendly rendering for staff screens: national for a number of `region`
     (default PHONE_DEFAULT_REGION), international otherwise; unparseable input comes

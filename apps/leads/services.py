@@ -9,7 +9,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core.links import absolute_url
-from apps.core.phones import InvalidPhoneError, format_phone, normalize_phone
+from apps.core.phones import (
+    InvalidPhoneError,
+    e164_or_blank,
+    format_phone,
+    normalize_phone,
+)
 from apps.leads import callbacks
 from apps.leads.models import CallbackRequest, Lead
 from apps.notifications import services as notification_services
@@ -89,7 +94,7 @@ def record_booking_lead(
 ) -> Lead | None:
     """The lead for someone who just booked, merged and moved to booked; None without
     a phone. `source` is where a new lead came from (Roxy's call, or the front desk)."""
-    if not _e164_or_blank(phone):
+    if not e164_or_blank(phone):
         return None
 
     def merge(lead: Lead) -> None:
@@ -262,7 +267,7 @@ def _upsert_lead(
 def _locked_lead(business, *, phone: str, email: str, source: str) -> Lead:
     """The lead to merge into, row-locked; a new unsaved one when nothing matches
     (with the phone number, when it is one, which then wins over the email)."""
-    e164 = _e164_or_blank(phone)
+    e164 = e164_or_blank(phone)
     if e164:
         found = (
             Lead.objects.select_for_update()
@@ -280,13 +285,6 @@ def _locked_lead(business, *, phone: str, email: str, source: str) -> Lead:
         if found is not None:
             return Lead.objects.select_for_update().get(pk=found.pk)
     return Lead(business=business, source=source)
-
-
-def _e164_or_blank(phone: str) -> str:
-    try:
-        return normalize_phone(phone) if phone else ""
-    except InvalidPhoneError:
-        return ""
 
 
 def _merge_contact(lead: Lead, *, name: str, email: str) -> list[str]:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext, pgettext
 
 from apps.businesses.models import Business
 from apps.calls.analysis import VAPI_ANALYSIS_SCHEMA
-from apps.core.phones import InvalidPhoneError, normalize_phone
+from apps.core.phones import e164_or_blank, e164_or_raw
 from apps.leads.models import Lead
 from apps.roxy import consent, languages, transfers
 from apps.roxy.prompts import (
@@ -27,7 +27,6 @@ from apps.roxy.prompts import (
 )
 from apps.roxy.registry import END_CALL, TOOLS, TRANSFER_CALL
 from apps.roxy.speech import say_clock, say_list
-from apps.roxy.toolbox import caller_e164
 from apps.vapi.protocol import VapiMessage
 
 logger = logging.getLogger(__name__)
@@ -61,7 +60,7 @@ def answer_assistant_request(message: VapiMessage, *, business, call) -> dict:
     if business is None or not business.is_active:
         with languages.speaking(languages.call_language(business)):
             return unavailable_answer(business)
-    caller = caller_e164(message.caller_number)
+    caller = e164_or_blank(message.caller_number)
     lead = _known_lead(business, caller)
     profile = load_profile(business, now=timezone.now())
     logger.info("Answering assistant-request as %s", business.slug)
@@ -98,7 +97,7 @@ def _transfer_answer(message: VapiMessage, *, business, call) -> dict:
     return {
         "destination": {
             "type": "number",
-            "number": _e164_or_raw(business.transfer_number),
+            "number": e164_or_raw(business.transfer_number),
             "message": gettext(
                 "Connecting you to the team at {business}, one moment please."
             ).format(business=business.name),
@@ -275,10 +274,3 @@ def _closed_error(business: Business, spans: list[tuple[dt.time, dt.time]]) -> s
         "now. {today} Tell the caller and offer to take a message with take_message "
         "so the team calls them back."
     ).format(today=today)
-
-
-def _e164_or_raw(number: str) -> str:
-    try:
-        return normalize_phone(number)
-    except InvalidPhoneError:
-        return number

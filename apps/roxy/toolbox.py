@@ -37,16 +37,6 @@ class ToolContext:
         return self.local_now.date()
 
 
-def caller_e164(raw: str) -> str:
-    """The caller's number as E.164, or "" when it is hidden or not a phone number."""
-    if not raw:
-        return ""
-    try:
-        return normalize_phone(raw)
-    except InvalidPhoneError:
-        return ""
-
-
 def text_arg(args: dict[str, Any], *names: str, limit: int = 1000) -> str:
     """The first non-empty argument among `names` (aliases), as stripped text."""
     for name in names:

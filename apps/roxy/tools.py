@@ -24,10 +24,11 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from apps.calls.models import ToolInvocation
+from apps.core.phones import e164_or_blank
 from apps.roxy.languages import call_language, speaking
 from apps.roxy.registry import TOOLS, Tool
 from apps.roxy.speech import one_line
-from apps.roxy.toolbox import ToolContext, ToolError, caller_e164
+from apps.roxy.toolbox import ToolContext, ToolError
 from apps.vapi.protocol import FUNCTION_CALL, ToolCall, VapiMessage
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def _answer_tool_calls(message: VapiMessage, *, business, call) -> dict:
     context = ToolContext(
         business=business,
         call=call,
-        caller_number=caller_e164(
+        caller_number=e164_or_blank(
             message.caller_number or getattr(call, "caller_number", "")
         ),
         now=timezone.now(),

@@ -17,7 +17,7 @@ from typing import Any
 from django.utils.translation import gettext
 
 from apps.businesses.models import Business, TransferDestination
-from apps.core.phones import InvalidPhoneError, normalize_phone
+from apps.core.phones import e164_or_raw
 
 
 def fallback_message() -> str:
@@ -85,7 +85,7 @@ class Destination:
         """VAPI's TransferDestinationNumber for this destination."""
         destination: dict[str, Any] = {
             "type": "number",
-            "number": _e164_or_raw(self.number),
+            "number": e164_or_raw(self.number),
             "message": gettext(
                 "Connecting you to {name} now, one moment please."
             ).format(name=self.name),
@@ -250,10 +250,3 @@ def _warm_plan(destination: Destination, business: Business) -> dict[str, Any]:
         },
         "fallbackPlan": {"message": fallback_message(), "endCallEnabled": False},
     }
-
-
-def _e164_or_raw(number: str) -> str:
-    try:
-        return normalize_phone(number)
-    except InvalidPhoneError:
-        return number

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.businesses.models import Business, VapiPhoneNumber
-from apps.core.phones import InvalidPhoneError, normalize_phone
+from apps.core.phones import e164_or_blank
 from apps.leads.models import Lead
 from apps.notifications.models import Notification
 from apps.texting import flow, wording
@@ -32,7 +32,7 @@ MAX_BODY = 5000  # Twilio joins long texts up to 1,600 characters; keep any payl
 def receive(params: dict[str, str]) -> InboundText | None:
     """Store one inbound text (None for a duplicate delivery), then act on it."""
     now = timezone.now()
-    from_number = _e164(params.get("From", ""))
+    from_number = e164_or_blank(params.get("From", ""))
     business = business_for(params.get("To", ""), from_number)
     try:
         with transaction.atomic():
@@ -87,7 +87,7 @@ def handle(inbound: InboundText, *, now) -> None:
 def business_for(to_number: str, from_number: str) -> Business | None:
     """The business whose number was texted; with one shared sending number, the
     business that last texted this customer."""
-    to = _e164(to_number)
+    to = e164_or_blank(to_number)
     if to:
         owned = VapiPhoneNumber.objects.filter(number=to).select_related("business")
         number = owned.first()
@@ -99,7 +99,7 @@ def business_for(to_number: str, from_number: str) -> Business | None:
     # One shared sending number (TWILIO_FROM_NUMBER) serves every business: the
     # answer is for whoever last texted this customer. Any other unknown number is
     # no business's, never a guess.
-    shared = _e164(settings.TWILIO_FROM_NUMBER)
+    shared = e164_or_blank(settings.TWILIO_FROM_NUMBER)
     if not (from_number and to and to == shared):
         return None
     last = (
@@ -127,10 +127,3 @@ def conversation_for(business: Business, phone: str, *, now) -> Conversation:
         fields.append("lead")
     conversation.save(update_fields=fields)
     return conversation
-
-
-def _e164(number: str) -> str:
-    try:
-        return normalize_phone(number) if number else ""
-    except InvalidPhoneError:
-        return ""
