@@ -1,4 +1,5 @@
-"""Doctor's probe of erasure at VAPI: erased calls whose recording VAPI still holds."""
+"""Doctor's probe of deletion at VAPI: erased calls, and calls whose caller declined
+recording, whose recording VAPI still holds."""
 
 from django.core import checks
 
@@ -9,12 +10,14 @@ from apps.privacy import vapi_deletion
 
 @probes.register(probes.DATABASE)
 def check_vapi_deletions(**kwargs) -> list[checks.CheckMessage]:
-    """Erased calls VAPI still holds can be deleted there."""
+    """Calls VAPI still holds and the sweep deletes there (the sweep's own set)."""
     reasons = vapi_deletion.deletion_reasons()
-    waiting = Call.objects.awaiting_vapi_deletion(reasons).count()
+    waiting = vapi_deletion.awaiting_vapi_deletion().count()
     if not waiting:
         return []
     calls = "erased" if len(reasons) == 1 else "erased or purged"
+    if Call.objects.declined_recording_at_vapi().exists():
+        calls += " or recording-declined"
     if not vapi_deletion.is_configured():
         return [
             checks.Warning(

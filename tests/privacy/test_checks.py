@@ -47,6 +47,24 @@ def test_erased_calls_waiting_with_a_key_pass(settings):
     ]
 
 
+def test_calls_whose_caller_declined_recording_count_as_the_sweep_counts_them(
+    settings,
+):
+    settings.VAPI_API_KEY = ""
+    settings.VAPI_DELETE_PURGED_CALLS = False
+    _erased_call()
+    CallFactory(
+        recording_declined_at=timezone.now(),
+        analysis_status=Call.AnalysisStatus.PENDING,
+    )
+    CallFactory(recording_declined_at=timezone.now())  # no report yet: not due
+
+    [message] = check_vapi_deletions()
+
+    assert message.id == "privacy.W001"
+    assert "of 2 erased or recording-declined call(s)" in message.msg
+
+
 def test_no_erased_call_waiting_says_nothing(settings):
     settings.VAPI_API_KEY = ""
     settings.VAPI_DELETE_PURGED_CALLS = False
