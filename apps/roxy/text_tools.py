@@ -117,6 +117,7 @@ def _booked(context: ToolContext, phone: str) -> Appointment | None:
     )
     if context.call is not None:
         on_this_call = upcoming.filter(source_call=context.call).order_by("-created_at")
-        if on_this_call.exists():
-            return on_this_call.first()
+        booked_now = on_this_call.first()
+        if booked_now is not None:
+            return booked_now
     return upcoming.filter(lead__phone=phone).order_by("start_at").first()
