@@ -77,7 +77,9 @@ def capture_lead(
         details += _merge_contact(lead, name=name, email=email)
         if not lead.interest and interest.strip():
             lead.interest = interest.strip()[:200]
-        _append_note(lead, "; ".join(d for d in details if d), business=business)
+        _append_note(
+            lead, "; ".join(d for d in details if d), business=business, author="Roxy"
+        )
         _raise_status(lead, Lead.Status.NEW)
 
     return _upsert_lead(business, phone=phone, email=email, merge=merge)
@@ -99,7 +101,7 @@ def record_booking_lead(
 
     def merge(lead: Lead) -> None:
         notes = _merge_contact(lead, name=name, email=email)
-        _append_note(lead, "; ".join(notes), business=business)
+        _append_note(lead, "; ".join(notes), business=business, author="Roxy")
         _raise_status(lead, Lead.Status.BOOKED)
 
     return _upsert_lead(business, phone=phone, email="", merge=merge, source=source)
@@ -207,23 +209,21 @@ def confirm_suggested_emails(leads) -> int:
     """Staff confirmed the emails heard in calls: each becomes the lead's email (the
     one it replaces is noted); returns how many leads changed."""
     confirmed = 0
-    for lead in leads.exclude(suggested_email="").select_related("business"):
+    for pk in leads.exclude(suggested_email="").values_list("pk", flat=True):
         with transaction.atomic():
-            lead = Lead.objects.select_for_update().get(pk=lead.pk)
+            lead = (
+                Lead.objects.select_for_update(of=("self",))
+                .select_related("business")
+                .get(pk=pk)
+            )
             if not lead.suggested_email:
                 continue
             if lead.email and lead.email.casefold() != lead.suggested_email:
-                _append_staff_note(lead, f"email was {lead.email}")
+                _append_note(lead, f"email was {lead.email}", business=lead.business)
             lead.email, lead.suggested_email = lead.suggested_email, ""
             lead.save(update_fields=["email", "suggested_email", "notes", "updated_at"])
             confirmed += 1
     return confirmed
-
-
-def _append_staff_note(lead: Lead, text: str) -> None:
-    today = lead.business.local_now().date().isoformat()
-    entry = f"[{today}] {text}"
-    lead.notes = f"{lead.notes.rstrip()}\n{entry}" if lead.notes.strip() else entry
 
 
 def _upsert_lead(
@@ -307,12 +307,13 @@ def _merge_contact(lead: Lead, *, name: str, email: str) -> list[str]:
     return notes
 
 
-def _append_note(lead: Lead, text: str, *, business) -> None:
+def _append_note(lead: Lead, text: str, *, business, author: str = "") -> None:
+    """A dated line on the lead's notes; `author` (Roxy) prefixes it, staff's have none."""
     text = text.strip()
     if not text:
         return
     today = business.local_now().date().isoformat()
-    entry = f"[{today}] Roxy: {text}"
+    entry = f"[{today}] {author}: {text}" if author else f"[{today}] {text}"
     lead.notes = f"{lead.notes.rstrip()}\n{entry}" if lead.notes.strip() else entry
 
 
