@@ -93,8 +93,8 @@ def _fields(plan: Plan, data: dict[str, Any]) -> None:
     for section in ("profile", "roxy", "rules"):
         values = data.get(section) or {}
         for name, value in values.items():
-            if name.startswith("_") or not hasattr(business, name):
-                continue
+            if name.startswith("_"):
+                continue  # the parser's own keys (line numbers)
             if name.startswith("quiet_hours"):
                 value = ff.clock(value)
             if value is None:

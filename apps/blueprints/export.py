@@ -64,8 +64,6 @@ def as_data(business: Business) -> dict[str, Any]:
 def _fields(business: Business, names: tuple[str, ...]) -> dict[str, Any]:
     out = {}
     for name in names:
-        if not hasattr(business, name):
-            continue  # a field of a part of the format not installed here
         value = getattr(business, name)
         out[name] = _clock(value) if name.startswith("quiet_hours") else value
     return out

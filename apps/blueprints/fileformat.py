@@ -34,7 +34,6 @@ ROXY_FIELDS = (
     "extra_instructions",
     "faq",
     "policies",
-    # E1's languages and persona (present when that part of issue #16 is in).
     "languages",
     "default_language",
     "voice_provider",
