@@ -20,14 +20,12 @@ class RetrySchedule:
 
     def delay(self, failures: int, *, rng: random.Random | None = None) -> dt.timedelta:
         """The wait after the `failures`-th failure in a row (1 for the first)."""
-        exponent = max(
-            0, min(failures - 1, 30)
-        )  # 2**30 * first is far past any ceiling
-        full = min(self.ceiling, self.first * 2**exponent)
+        full = self.longest_delay(failures)
         return full / 2 + full / 2 * (rng or random).random()
 
     def longest_delay(self, failures: int) -> dt.timedelta:
-        """The upper bound of `delay` (no jitter), for documenting and tests."""
+        """The upper bound of `delay` (no jitter)."""
+        # 2**30 * first is far past any ceiling.
         return min(self.ceiling, self.first * 2 ** max(0, min(failures - 1, 30)))
 
     def next_try(
