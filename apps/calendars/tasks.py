@@ -5,13 +5,11 @@ import logging
 from celery import shared_task
 
 from apps.calendars import outbox, sync
-from apps.core.task_options import PERIODIC_TASK_OPTIONS
+from apps.core.task_options import PERIODIC_TASK_OPTIONS, ROW_TASK_OPTIONS
 
 logger = logging.getLogger(__name__)
 
-# Both claim or overwrite rows idempotently, so a redelivered task is harmless.
-ROW_TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True}
-
+# The row tasks claim or overwrite rows idempotently: a redelivered one is harmless.
 
 @shared_task(name="calendars.deliver_calendar_write", **ROW_TASK_OPTIONS)
 def deliver_calendar_write(write_id: int) -> None:
