@@ -27,9 +27,12 @@ from apps.roxy.prompts import (
 )
 from apps.roxy.registry import END_CALL, TOOLS, TRANSFER_CALL
 from apps.roxy.speech import say_clock, say_list
-from apps.vapi.protocol import VapiMessage
+from apps.vapi.protocol import ASSISTANT_REQUEST, VapiMessage
 
 logger = logging.getLogger(__name__)
+# Stamped on the assistants we send, so that VAPI's echo of one in later messages
+# is known for ours (apps.vapi.intake stores it once).
+ASSISTANT_SOURCE = ASSISTANT_REQUEST
 
 # Set explicitly, as VAPI asks since 2025-05 (docs/vapi-protocol.md §1). Each one earns its place:
 SERVER_MESSAGES = [
@@ -148,7 +151,7 @@ def _assistant(
         "metadata": {
             "business_id": business.pk,
             "business_slug": business.slug,
-            "assistant_source": "assistant-request",
+            "assistant_source": ASSISTANT_SOURCE,
             "lead_id": lead.pk if lead else None,
             "language": language,
         },

@@ -39,8 +39,6 @@ TOOL_IN_HAND = gettext_noop(
 )
 DELETION_NOTICES = frozenset({protocol.CALL_DELETED, protocol.CALL_DELETE_FAILED})
 _POLL_SECONDS = 0.1
-# apps.roxy.assistant marks the assistants it builds with this source.
-ASSISTANT_SOURCE = "assistant-request"
 OMITTED_ASSISTANT = (
     "as answered to this call's assistant-request (stored on that event)"
 )
@@ -233,7 +231,7 @@ def stored_payload(message: protocol.VapiMessage) -> dict[str, Any]:
     sent = message.body.get("assistant")
     if not isinstance(sent, dict) or not isinstance(sent.get("metadata"), dict):
         return message.raw
-    if sent["metadata"].get("assistant_source") != ASSISTANT_SOURCE:
+    if sent["metadata"].get("assistant_source") != assistant.ASSISTANT_SOURCE:
         return message.raw  # an assistant set at VAPI: not stored anywhere else
     kept = {key: sent[key] for key in ("name", "metadata") if key in sent}
     kept["omitted"] = OMITTED_ASSISTANT
@@ -308,15 +306,13 @@ def _stored_event(message: protocol.VapiMessage) -> tuple[int, Any] | None:
     return found[0] if found else None
 
 
-def _stored_answer(
-    message: protocol.VapiMessage, stored: tuple[int, Any] | None = None
-) -> dict[str, Any]:
+def _stored_answer(message: protocol.VapiMessage) -> dict[str, Any]:
     """The first copy's answer; VAPI waits on a few types, so wait for it a little.
 
     A copy stored by this code always has its answer (one commit); only an event
     stored unanswered (before that, or by hand) makes a copy wait.
     """
-    stored = stored or _stored_event(message)
+    stored = _stored_event(message)
     if stored is None:
         # The conflict was not the dedupe key: nothing stored to answer with.
         logger.error("VAPI %s conflicted with no stored copy", message.type)

@@ -86,7 +86,9 @@ class VapiWebhookView(APIView):
 
     @classmethod
     def as_view(cls, **initkwargs):
-        # The raw event must commit on its own, before the handlers run.
+        # Never inside a request-wide transaction (ATOMIC_REQUESTS): intake commits
+        # each message itself, and stores a failed handler's message after its
+        # rollback.
         return transaction.non_atomic_requests(super().as_view(**initkwargs))
 
     def initial(self, request, *args, **kwargs):
