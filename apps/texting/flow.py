@@ -36,7 +36,10 @@ def act(inbound: InboundText, conversation: Conversation, *, now) -> tuple[str, 
         return Intent.HELP, "Answered with the business's name and contact line."
     if opted_out:
         return reading.intent, _to_staff(
-            inbound, conversation, "Texted while opted out (no auto-reply sent)."
+            inbound,
+            conversation,
+            "Texted while opted out (no auto-reply sent).",
+            acknowledge=False,
         )
     appointment = appointment_in_question(conversation, now=now)
     handler = HANDLERS.get(reading.intent)
@@ -209,9 +212,7 @@ def _to_staff(inbound, conversation, reason: str, *, acknowledge: bool = True) -
     conversation.needs_attention = True
     if first:
         _alert_staff(inbound, conversation, reason)
-        if acknowledge and not consent.is_opted_out(
-            conversation.business_id, conversation.phone
-        ):
+        if acknowledge:  # callers pass False when the customer has opted out
             _reply(
                 inbound, conversation, wording.passed_to_staff(conversation.business)
             )
