@@ -139,32 +139,60 @@ def notify_staff(
     Channels the kind has no templates for are skipped (daily_digest is email only).
     Each channel's message is rendered once: it is the same for every staff member.
     """
-    recipients = {
+    recipients = _staff_recipients(business)
+    allowed = rendering.KIND_CHANNELS.get(kind, frozenset())
+    uid = _invite_uid(appointment, dedupe_key)
+    messages = {
+        channel: _render(business, kind, channel, context, uid)
+        for channel in channels
+        if channel in allowed and recipients[channel]
+    }
+    return _queue_for_staff(
+        business,
+        messages,
+        recipients,
+        kind=kind,
+        dedupe_key=dedupe_key,
+        lead=lead,
+        appointment=appointment,
+        call=call,
+    )
+
+
+def _staff_recipients(business) -> dict[str, list[str]]:
+    return {
         rendering.EMAIL: business.notification_email_list,
         rendering.SMS: business.notification_phone_list,
     }
-    allowed = rendering.KIND_CHANNELS.get(kind, frozenset())
-    uid = _invite_uid(appointment, dedupe_key)
-    queued = []
-    for channel in channels:
-        if channel not in allowed or not recipients[channel]:
-            continue
-        message = _render(business, kind, channel, context, uid)
-        queued += [
-            _queue_rendered(
-                business,
-                message,
-                channel=channel,
-                kind=kind,
-                recipient=recipient,
-                dedupe_key=_per_recipient_key(dedupe_key, channel, recipient),
-                lead=lead,
-                appointment=appointment,
-                call=call,
-            )
-            for recipient in recipients[channel]
-        ]
-    return queued
+
+
+def _queue_for_staff(
+    business,
+    messages: dict,
+    recipients: dict[str, list[str]],
+    *,
+    kind: str,
+    dedupe_key: str,
+    lead,
+    appointment,
+    call,
+) -> list[Notification]:
+    """Each channel's one message to every staff recipient of that channel."""
+    return [
+        _queue_rendered(
+            business,
+            message,
+            channel=channel,
+            kind=kind,
+            recipient=recipient,
+            dedupe_key=_per_recipient_key(dedupe_key, channel, recipient),
+            lead=lead,
+            appointment=appointment,
+            call=call,
+        )
+        for channel, message in messages.items()
+        for recipient in recipients[channel]
+    ]
 
 
 def _per_recipient_key(dedupe_key: str, channel: str, recipient: str) -> str:
@@ -277,27 +305,20 @@ def notify_staff_message(
 ) -> list[Notification]:
     """Alert every staff address and phone with a message written by the caller
     (no template), e.g. a customer's text that needs a person. Idempotent per key."""
-    sends = [
-        (rendering.EMAIL, to, rendering.RenderedMessage(subject=subject, body=body))
-        for to in business.notification_email_list
-    ] + [
-        (rendering.SMS, to, rendering.RenderedMessage(subject="", body=body[:300]))
-        for to in business.notification_phone_list
-    ]
-    return [
-        _queue_rendered(
-            business,
-            message,
-            channel=channel,
-            kind=kind,
-            recipient=to,
-            dedupe_key=_per_recipient_key(dedupe_key, channel, to),
-            lead=lead,
-            appointment=None,
-            call=None,
-        )
-        for channel, to, message in sends
-    ]
+    messages = {
+        rendering.EMAIL: rendering.RenderedMessage(subject=subject, body=body),
+        rendering.SMS: rendering.RenderedMessage(subject="", body=body[:300]),
+    }
+    return _queue_for_staff(
+        business,
+        messages,
+        _staff_recipients(business),
+        kind=kind,
+        dedupe_key=dedupe_key,
+        lead=lead,
+        appointment=None,
+        call=None,
+    )
 
 
 def quiet_hours(business) -> tuple[dt.time, dt.time]:
