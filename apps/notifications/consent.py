@@ -61,13 +61,14 @@ def row_takes_texts(row, business_id: int, phone: str, lead) -> bool:
     return not is_opted_out(business_id, phone)
 
 
-def may_text(notification: Notification) -> bool:
-    """False for a text to a number that opted out, except the opt-out's own answer."""
-    if notification.channel != Notification.Channel.SMS:
+def may_text(*, business_id: int, channel: str, kind: str, recipient: str) -> bool:
+    """False for a text to a number that opted out, except the opt-out's own answer.
+    Asked when a message is queued and again when it is sent."""
+    if channel != Notification.Channel.SMS:
         return True
-    if notification.kind in CONSENT_EXEMPT_KINDS:
+    if kind in CONSENT_EXEMPT_KINDS:
         return True
-    return not is_opted_out(notification.business_id, notification.recipient)
+    return not is_opted_out(business_id, recipient)
 
 
 @transaction.atomic

@@ -79,7 +79,12 @@ def deliver_notification(notification_id: int) -> Notification | None:
 
 
 def _send_claimed(notification: Notification) -> Notification:
-    if not consent.may_text(notification):
+    if not consent.may_text(
+        business_id=notification.business_id,
+        channel=notification.channel,
+        kind=notification.kind,
+        recipient=notification.recipient,
+    ):
         # Opted out after it was queued (issue #14): never handed to the provider.
         _update_claimed(
             notification,

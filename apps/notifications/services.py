@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 
 from apps.core.phones import InvalidPhoneError, format_phone, normalize_phone
 from apps.notifications import consent, delivery, rendering
-from apps.notifications.models import CONSENT_EXEMPT_KINDS, Notification
+from apps.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +237,12 @@ def _create_once(dedupe_key: str, fields: dict, recipient_error: str) -> Notific
     deferred = fields["send_after"] is not None and fields["send_after"] > now
     if recipient_error:
         fields |= {"status": Notification.Status.FAILED, "last_error": recipient_error}
-    elif _opted_out(fields):
+    elif not consent.may_text(
+        business_id=fields["business"].pk,
+        channel=fields["channel"],
+        kind=fields["kind"],
+        recipient=fields["recipient"],
+    ):
         # Kept, visibly: staff see the text Roxy or a reminder would have sent.
         fields |= {
             "status": Notification.Status.SUPPRESSED,
@@ -256,14 +261,6 @@ def _create_once(dedupe_key: str, fields: dict, recipient_error: str) -> Notific
     if notification.enqueued_at is not None:
         transaction.on_commit(partial(delivery.enqueue_delivery, notification.id))
     return notification
-
-
-def _opted_out(fields: dict) -> bool:
-    if fields["channel"] != Notification.Channel.SMS:
-        return False
-    if fields["kind"] in CONSENT_EXEMPT_KINDS:
-        return False
-    return consent.is_opted_out(fields["business"].pk, fields["recipient"])
 
 
 def queue_text(
