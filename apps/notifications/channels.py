@@ -192,6 +192,10 @@ class LocmemSmsBackend:
         return f"locmem-{len(self.outbox)}"
 
 
+# What TwilioSmsBackend needs to send (checked by the deploy checks and texting).
+TWILIO_SETTINGS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER")
+
+
 class TwilioSmsBackend:
     """Twilio's Messages API over httpx, with a timeout below Celery's soft limit."""
 

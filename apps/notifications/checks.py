@@ -5,6 +5,7 @@ from django.core import checks
 from django.utils.module_loading import import_string
 
 from apps.core.phones import InvalidPhoneError, normalize_phone
+from apps.notifications.channels import TWILIO_SETTINGS
 
 # Backends that keep mail on this machine: right for development, silent in production.
 LOCAL_EMAIL_BACKENDS = {
@@ -21,7 +22,6 @@ LOCAL_SMS_BACKENDS = {
     f"{SMS_BACKENDS}.ConsoleSmsBackend",
     f"{SMS_BACKENDS}.LocmemSmsBackend",
 }
-TWILIO_SETTINGS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER")
 
 
 @checks.register(deploy=True)

@@ -8,15 +8,14 @@ from dataclasses import dataclass
 import phonenumbers
 from django.conf import settings
 
-from apps.core.phones import can_text
 from apps.leads.models import Lead
 from apps.notifications import consent
 from apps.notifications import services as notification_services
+from apps.notifications.channels import TWILIO_SETTINGS
 from apps.notifications.models import Notification
 
 CONSOLE_BACKEND = "apps.notifications.channels.ConsoleSmsBackend"
 TWILIO_BACKEND = "apps.notifications.channels.TwilioSmsBackend"
-TWILIO_SETTINGS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER")
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def is_landline(phone: str) -> bool:
         parsed = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:
         return False
-    return not can_text(phone) and phonenumbers.number_type(parsed) in (
+    return phonenumbers.number_type(parsed) in (
         phonenumbers.PhoneNumberType.FIXED_LINE,
         phonenumbers.PhoneNumberType.TOLL_FREE,
         phonenumbers.PhoneNumberType.PREMIUM_RATE,
