@@ -9,9 +9,8 @@ from apps.core.task_options import PERIODIC_TASK_OPTIONS, ROW_TASK_OPTIONS
 
 logger = logging.getLogger(__name__)
 
+
 # The row tasks claim or overwrite rows idempotently: a redelivered one is harmless.
-
-
 @shared_task(name="calendars.deliver_calendar_write", **ROW_TASK_OPTIONS)
 def deliver_calendar_write(write_id: int) -> None:
     """Write one appointment into one booking calendar (retries are the row's backoff)."""
