@@ -21,6 +21,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 from django.conf import settings
 
+from apps.calendars.providers import window
 from apps.calendars.providers.base import (
     GrantRevoked,
     ProviderError,
@@ -36,7 +37,6 @@ NS = {
     "c": "urn:ietf:params:xml:ns:caldav",
     "cs": "http://calendarserver.org/ns/",
 }
-FULL_SYNC_EVERY = dt.timedelta(days=1)  # re-expand recurrences as the window slides
 
 
 def _xml(body: str) -> bytes:
@@ -141,30 +141,20 @@ class CalDAVAdapter:
 
     def sync(self, connection, calendar, *, window_start, window_end) -> SyncPage:
         tz = connection.business.tzinfo
-        full_on, _, token = (calendar.sync_token or "").partition("|")
-        stale = not full_on or (
-            dt.date.fromisoformat(full_on) + FULL_SYNC_EVERY <= _today()
-        )
+        token, full_on = window.incremental_token(calendar.sync_token)
         with self._client(connection) as client:
-            if token and not stale:
+            if token:
                 page = self._incremental(
                     client, calendar, token, tz, window_start, window_end
                 )
                 if page is not None:
-                    return SyncPage(
-                        events=page.events,
-                        removed_ids=page.removed_ids,
-                        next_sync_token=f"{full_on}|{page.next_sync_token}",
-                    )
+                    return window.within(page, window_start, window_end, full_on)
             token = self._current_token(client, calendar.remote_id)
             events = self._query(
                 client, calendar.remote_id, tz, window_start, window_end
             )
-        return SyncPage(
-            events=events,
-            next_sync_token=f"{_today().isoformat()}|{token}" if token else "",
-            full=True,
-        )
+        page = SyncPage(events=events, next_sync_token=token, full=True)
+        return window.within(page, window_start, window_end, window.today())
 
     def _current_token(self, client, url: str) -> str:
         response = self._request(
@@ -349,10 +339,6 @@ def _error(response: httpx.Response, method: str) -> ProviderError:
 def _ssl_context() -> ssl.SSLContext:
     # Building one loads the CA bundle (~0.2 s): once per process, not per request.
     return httpx.create_ssl_context()
-
-
-def _today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
 
 
 def _path(href: str) -> str:

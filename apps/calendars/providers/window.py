@@ -1,6 +1,7 @@
-"""The sync window of Google and Microsoft calendars.
+"""The sync window of every calendar provider.
 
-Both list a window (timeMin/timeMax, calendarView) once and then follow changes
+Each lists a window (Google's timeMin/timeMax, Microsoft's calendarView, a CalDAV
+time-range query with its recurrences expanded) once and then follows changes
 with a token that keeps that first window. So the stored token carries the date
 of its full listing ("<date>|<token>") and a day later a full listing starts
 again, sliding the window forward; and events a change moved out of the window
