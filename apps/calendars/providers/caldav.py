@@ -184,13 +184,7 @@ class CalDAVAdapter:
                 "</c:comp-filter></c:comp-filter></c:filter></c:calendar-query>"
             ),
         )
-        events = []
-        for href, prop in _responses(response):
-            data = prop.findtext("c:calendar-data", "", NS)
-            if data:
-                etag = prop.findtext("d:getetag", "", NS)
-                events.extend(occurrences(_path(href), data, tz, start, end, etag=etag))
-        return events
+        return _events(response, tz, start, end)
 
     def _incremental(self, client, calendar, token, tz, start, end) -> SyncPage | None:
         """Changes since `token`, or None when the server no longer knows it."""
@@ -241,13 +235,7 @@ class CalDAVAdapter:
                 f"<d:prop><d:getetag/><c:calendar-data/></d:prop>{body}</c:calendar-multiget>"
             ),
         )
-        events = []
-        for href, prop in _responses(response):
-            data = prop.findtext("c:calendar-data", "", NS)
-            if data:
-                etag = prop.findtext("d:getetag", "", NS)
-                events.extend(occurrences(_path(href), data, tz, start, end, etag=etag))
-        return events
+        return _events(response, tz, start, end)
 
     def free_busy(self, connection, calendars, start, end, *, timeout: float):
         tz = connection.business.tzinfo
@@ -339,6 +327,17 @@ def _error(response: httpx.Response, method: str) -> ProviderError:
 def _ssl_context() -> ssl.SSLContext:
     # Building one loads the CA bundle (~0.2 s): once per process, not per request.
     return httpx.create_ssl_context()
+
+
+def _events(response, tz, start, end) -> list[RemoteEvent]:
+    """The occurrences in [start, end) of every resource a REPORT returned."""
+    events = []
+    for href, prop in _responses(response):
+        data = prop.findtext("c:calendar-data", "", NS)
+        if data:
+            etag = prop.findtext("d:getetag", "", NS)
+            events.extend(occurrences(_path(href), data, tz, start, end, etag=etag))
+    return events
 
 
 def _path(href: str) -> str:
