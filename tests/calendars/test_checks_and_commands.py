@@ -52,9 +52,11 @@ def test_development_works_without_a_key_and_only_warns(settings):
     settings.CALENDAR_ENCRYPTION_KEYS = []
 
     assert [m.id for m in checks.check_encryption_keys()] == ["calendars.W001"]
-    secret = crypto.encrypt_json({"password": "pw"})
-    assert crypto.decrypt_json(secret) == {"password": "pw"}
-    assert "pw" not in secret
+    # A password long enough not to turn up in the ciphertext by chance ("pw" did,
+    # in about one token in five).
+    secret = crypto.encrypt_json({"password": "correct-horse-battery"})
+    assert crypto.decrypt_json(secret) == {"password": "correct-horse-battery"}
+    assert "correct-horse-battery" not in secret
 
 
 def test_doctor_probes_each_connection(connection):
