@@ -112,10 +112,18 @@ def _quietly(call, *args) -> None:
         )
 
 
-def resync(connections) -> int:
-    """Forget sync tokens and sync again from scratch (the operator's command)."""
+def forget_sync_tokens(connections) -> list[int]:
+    """The live connections' ids, their calendars' sync tokens forgotten: their next
+    sync lists everything again."""
     ids = list(connections.live().values_list("id", flat=True))
     ConnectedCalendar.objects.filter(connection_id__in=ids).update(sync_token="")
+    return ids
+
+
+def resync(connections) -> int:
+    """Forget sync tokens and queue a sync from scratch (staff's *Sync now*, the
+    operator's command)."""
+    ids = forget_sync_tokens(connections)
     for connection_id in ids:
         sync.request_sync(connection_id)
     return len(ids)

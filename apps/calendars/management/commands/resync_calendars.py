@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.businesses.command_options import business_from_slug
 from apps.calendars import services, sync
-from apps.calendars.models import CalendarConnection, ConnectedCalendar
+from apps.calendars.models import CalendarConnection
 
 
 class Command(BaseCommand):
@@ -38,11 +38,7 @@ class Command(BaseCommand):
             self.stdout.write("Dry run: nothing synced.")
             return
         if now:
-            ids = list(connections.values_list("pk", flat=True))
-            ConnectedCalendar.objects.filter(connection_id__in=ids).update(
-                sync_token=""
-            )
-            for pk in ids:
+            for pk in services.forget_sync_tokens(connections):
                 self.stdout.write(f"connection {pk}: {sync.sync_connection(pk)}")
             return
         count = services.resync(connections)
