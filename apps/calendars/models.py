@@ -91,8 +91,6 @@ class CalendarConnection(TimeStampedModel):
     failures = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
-    # OAuth state for C2's authorization-code flow (a random value, not a secret at rest).
-    oauth_state = models.CharField(max_length=100, blank=True, editable=False)
 
     objects = CalendarConnectionQuerySet.as_manager()
 
