@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.gunicorn_hooks import read_pauses  # noqa: E402
+from bench.instruments import percentile  # noqa: E402
 from bench.run import (  # noqa: E402
     RESULTS,
     WEBHOOK_SECRET,
@@ -59,7 +60,7 @@ def main() -> int:
     gc.freeze()
     RESULTS.mkdir(parents=True, exist_ok=True)
     levels = []
-    with Gunicorn(args, env) as server:
+    with Gunicorn(args, env, record_collector_pauses=True) as server:
         url = f"{server.url}/api/v1/vapi/webhook/"
         # Every worker's first requests import code and load catalogs; measured,
         # they were the first level's whole p99 (93 ms at 5 calls, 41 at 10).
@@ -203,8 +204,6 @@ def run_level(url: str, line, services: list[str], calls: int, args) -> dict:
         time.sleep(args.pace / calls)  # spread the callers' turns over the pace
     for thread in threads:
         thread.join()
-    from bench.load import percentile  # imports Django models: after setup
-
     ordered = sorted(tool_ms)
     return {
         "calls": calls,

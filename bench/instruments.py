@@ -4,6 +4,7 @@ that spends it."""
 
 import gc
 import io
+import math
 import pstats
 import statistics
 import sys
@@ -43,7 +44,17 @@ def print_profiles(profiles: dict, lines: int, out: Path) -> None:
 
 
 def say(text: str) -> None:
+    """A line on stdout, at once (these are command-line reports)."""
     sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    if not sorted_values:
+        return 0.0
+    rank = max(1, math.ceil(fraction * len(sorted_values)))
+    return sorted_values[rank - 1]
 
 
 def shares(stats: pstats.Stats) -> list[tuple[str, float]]:
@@ -121,7 +132,7 @@ def summarise(times: dict[str, list[float]]) -> dict[str, dict]:
         rows[kind] = {
             "n": len(values),
             "p50_ms": round(statistics.median(ordered), 2),
-            "p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))], 2),
+            "p90_ms": round(percentile(ordered, 0.9), 2),
         }
     return rows
 

@@ -7,7 +7,6 @@ Its own CPU share is reported beside every result.
 """
 
 import asyncio
-import math
 import os
 import time
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from bench.instruments import percentile
 from bench.scenarios import Request
 
 HEADERS = {
@@ -53,14 +53,6 @@ class Result:
         data = asdict(self)
         data.pop("latencies")
         return data
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of an already sorted list."""
-    if not sorted_values:
-        return 0.0
-    rank = max(1, math.ceil(fraction * len(sorted_values)))
-    return sorted_values[rank - 1]
 
 
 async def run(

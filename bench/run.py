@@ -26,6 +26,8 @@ sys.path.insert(
     0, str(ROOT)
 )  # run as a script: bench/ is on the path, the project isn't
 
+from bench.instruments import say  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/voicehive_bench"
 RESULTS = ROOT / "bench" / "results"
 WEBHOOK_SECRET = "bench-webhook-secret"
@@ -36,12 +38,6 @@ TARGETS = {
     "book_appointment": (120, 0.25),
     "end-of-call-report": (250, None),
 }
-
-
-def say(text: str) -> None:
-    """A line on stdout, at once (this is a command-line report)."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -151,7 +147,13 @@ def _volume() -> str:
 class Gunicorn:
     """gunicorn in its own process group on a free loopback port; always stopped on exit."""
 
-    def __init__(self, args: argparse.Namespace, env: dict[str, str]):
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        env: dict[str, str],
+        *,
+        record_collector_pauses: bool = False,
+    ):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.command = [
@@ -160,8 +162,9 @@ class Gunicorn:
             "--worker-class", args.worker_class, "--threads", str(args.threads),
             "--timeout", "30", "--access-logfile", str(RESULTS / "access.log"),
             "--error-logfile", str(RESULTS / "gunicorn.log"),
-            "--config", str(ROOT / "bench" / "gunicorn_hooks.py"),
         ]  # fmt: skip
+        if record_collector_pauses:  # bench/gunicorn_hooks.py: read by the ramp
+            self.command += ["--config", str(ROOT / "bench" / "gunicorn_hooks.py")]
         self.env = os.environ | env
         self.process: subprocess.Popen | None = None
 
