@@ -269,11 +269,11 @@ def play_calls(
         def _send(self, kind: str, body: bytes):
             if len(variants) > 1:
                 kind = f"{kind} [{self.variant}]"
-            counter = instruments.StatementCounter()
+            queries = instruments.QueryLog()
             profile = cProfile.Profile() if count_functions else None
             db_before = instruments.backend_cpu_ns(backend)
             gc_before = collector.ms
-            with connection.execute_wrapper(counter):
+            with connection.execute_wrapper(queries):
                 cpu_started = time.process_time()
                 started = time.perf_counter()
                 if profile:
@@ -298,13 +298,13 @@ def play_calls(
                     profiles[kind].add(profile)
                 else:
                     profiles[kind] = pstats.Stats(profile)
-            statements[kind].append(counter.count)
-            sql_of.setdefault(kind, counter.statements)
+            statements[kind].append(len(queries.entries))
+            sql_of.setdefault(kind, [q["sql"] for q in queries.entries])
             call = calls[-1]
             call["messages"] += 1
             call["web_ms"] += web_ms
             call["db_ms"] += db_ms
-            call["statements"] += counter.count
+            call["statements"] += len(queries.entries)
             if kind.startswith("tool-calls"):
                 call["tool_ms"].append(elapsed)
             return reply

@@ -7,13 +7,14 @@ no gunicorn or sockets), so the numbers are the server's own work per request.
 
 import cProfile
 import io
-import os
 import pstats
 import time
 from collections import Counter
 
 from django.db import connection
 from django.test import Client
+
+from bench import instruments
 
 HEADERS = {
     "HTTP_X_FORWARDED_PROTO": "https",
@@ -26,12 +27,13 @@ def profile_scenario(scenario, *, requests: int, auth: str, save_to=None) -> str
     client = Client(raise_request_exception=True)
     headers = HEADERS | {"HTTP_AUTHORIZATION": auth}
     _send(client, scenario, headers)  # imports and caches warm before measuring
-    queries = QueryLog()
+    queries = instruments.QueryLog()
     with connection.execute_wrapper(queries):
         _send(client, scenario, headers)
-    backend = _backend_cpu()
+    backend = instruments.backend_pid(connection)
+    before = instruments.backend_cpu_ns(backend)
     wall, cpu, sent = _timed(client, scenario, headers, requests)
-    database_cpu = (_backend_cpu() - backend) * 1000 / max(sent, 1)
+    database_cpu = (instruments.backend_cpu_ns(backend) - before) / 1e6 / max(sent, 1)
     profiler = cProfile.Profile()
     profiler.enable()
     _timed(client, scenario, headers, requests)
@@ -47,17 +49,6 @@ def profile_scenario(scenario, *, requests: int, auth: str, save_to=None) -> str
     return "\n".join(lines)
 
 
-def _backend_cpu() -> float:
-    """CPU seconds used so far by this connection's PostgreSQL backend process."""
-    connection.ensure_connection()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (pid,) = cursor.fetchone()
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _timed(client, scenario, headers, requests: int) -> tuple[float, float, int]:
     """(wall ms, CPU ms) per request over `requests` requests, and how many were sent."""
     wall, cpu, sent = time.perf_counter(), time.process_time(), 0
@@ -66,20 +57,6 @@ def _timed(client, scenario, headers, requests: int) -> tuple[float, float, int]
     count = max(sent, 1)
     wall_ms = (time.perf_counter() - wall) * 1000 / count
     return wall_ms, (time.process_time() - cpu) * 1000 / count, sent
-
-
-class QueryLog:
-    """Every statement one request runs, with its time (Django's own log is reset per request)."""
-
-    def __init__(self):
-        self.entries: list[dict] = []
-
-    def __call__(self, execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.entries.append({"sql": sql, "time": time.perf_counter() - started})
 
 
 def _send(client: Client, scenario, headers: dict[str, str]) -> int:
