@@ -285,6 +285,7 @@ def _queue_for_caller(
         and not _held_past(appointment, sms_deadline)
     ):
         sends.append((SMS, lead.phone))
+    language = caller_language(appointment)
     return [
         notification_services.queue_notification(
             appointment.business,
@@ -296,7 +297,7 @@ def _queue_for_caller(
             lead=lead,
             appointment=appointment,
             respect_quiet_hours=channel == SMS,
-            language=caller_language(appointment),
+            language=language,
         )
         for channel, recipient in sends
     ]
@@ -305,10 +306,8 @@ def _queue_for_caller(
 def caller_language(appointment: Appointment) -> str:
     """What the caller's messages are written in (issue #16): the language of the
     call that booked, when the business speaks it; else the business's default."""
-    spoken = appointment.business.spoken_languages()
     call = appointment.source_call if appointment.source_call_id else None
-    language = getattr(call, "language", "")
-    return language if language in spoken else spoken[0]
+    return appointment.business.language_for(getattr(call, "language", ""))
 
 
 def _held_past(appointment: Appointment, deadline: dt.datetime | None) -> bool:

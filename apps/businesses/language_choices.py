@@ -17,12 +17,15 @@ class Language(models.TextChoices):
     FRENCH = "fr", "Français"
 
 
+def supported_language(code: str) -> str:
+    """`code` as one of Roxy's languages ('es-419' -> 'es'); "" if not one."""
+    base = (code or "").lower().replace("_", "-").split("-")[0]
+    return base if base in Language.values else ""
+
+
 def default_language() -> str:
-    return (
-        settings.ROXY_LANGUAGE
-        if settings.ROXY_LANGUAGE in Language.values
-        else Language.ENGLISH
-    )
+    """The deployment's language (ROXY_LANGUAGE, 'es-MX' read as 'es'), else English."""
+    return supported_language(settings.ROXY_LANGUAGE) or Language.ENGLISH
 
 
 def default_languages() -> list[str]:

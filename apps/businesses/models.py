@@ -296,6 +296,11 @@ class Business(TimeStampedModel):
     def notification_phone_list(self) -> list[str]:
         return split_recipients(self.notification_phones)
 
+    def language_for(self, recorded: str) -> str:
+        """`recorded` (a call's language) if the business speaks it, else its default."""
+        spoken = self.spoken_languages()
+        return recorded if recorded in spoken else spoken[0]
+
     def spoken_languages(self) -> list[str]:
         """The business's languages, default first, unknown codes left out."""
         chosen = [code for code in self.languages or [] if code in Language.values]

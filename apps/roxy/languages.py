@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import translation
 
+from apps.businesses.language_choices import default_language
 from apps.businesses.models import Business, Language, VoiceProvider
 
 # The model reads its instructions in English; these name the language to speak.
@@ -51,10 +52,8 @@ def call_language(business: Business | None, call: Any = None) -> str:
     """The language a call is in now: the one recorded on the call if the
     business speaks it, else the business's default."""
     if business is None:
-        return supported(settings.ROXY_LANGUAGE) or Language.ENGLISH
-    spoken = business.spoken_languages()
-    recorded = getattr(call, "language", "") or ""
-    return recorded if recorded in spoken else spoken[0]
+        return default_language()
+    return business.language_for(getattr(call, "language", "") or "")
 
 
 def language_of_call(vapi_call_id: str, business: Business | None = None) -> str:
@@ -76,13 +75,7 @@ def language_of_call(vapi_call_id: str, business: Business | None = None) -> str
             )
         return call_language(business or getattr(call, "business", None), call)
     except Exception:  # noqa: BLE001 -- a broken database still gets an answer
-        return supported(settings.ROXY_LANGUAGE) or Language.ENGLISH
-
-
-def supported(code: str) -> str:
-    """`code` as one of Roxy's languages ('es-419' -> 'es'); "" if not one."""
-    base = (code or "").lower().replace("_", "-").split("-")[0]
-    return base if base in Language.values else ""
+        return default_language()
 
 
 def transcriber(business: Business) -> dict[str, Any]:

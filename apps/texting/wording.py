@@ -24,9 +24,9 @@ _speaking_to: ContextVar[str] = ContextVar("texting_customer_language", default=
 
 def customer_language(business, phone: str = "", appointment=None) -> str:
     """Their last call's language if the business speaks it, else its default."""
-    spoken = business.spoken_languages()
     if not phone and appointment is not None and appointment.lead_id:
         phone = appointment.lead.phone
+    last = ""
     if phone:
         calls = Call.objects.filter(business=business, caller_number=phone)
         last = (
@@ -34,10 +34,8 @@ def customer_language(business, phone: str = "", appointment=None) -> str:
             .order_by("-started_at")
             .values_list("language", flat=True)
             .first()
-        )
-        if last in spoken:
-            return last
-    return spoken[0]
+        ) or ""
+    return business.language_for(last)
 
 
 @contextmanager
