@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext
 
 from apps.businesses.models import Business
 from apps.calls.analysis import VAPI_ANALYSIS_SCHEMA
@@ -26,7 +26,7 @@ from apps.roxy.prompts import (
     system_prompt,
 )
 from apps.roxy.registry import END_CALL, TOOLS, TRANSFER_CALL
-from apps.roxy.speech import say_clock, say_list
+from apps.roxy.speech import say_hours, say_list
 from apps.vapi.protocol import ASSISTANT_REQUEST, VapiMessage
 
 logger = logging.getLogger(__name__)
@@ -262,13 +262,7 @@ def _spans_on(business: Business, day: dt.date) -> list[tuple[dt.time, dt.time]]
 
 def _closed_error(business: Business, spans: list[tuple[dt.time, dt.time]]) -> str:
     if spans:
-        hours = say_list(
-            pgettext(
-                "opening hours: {opens} 9:00 AM, {closes} 5:00 PM",
-                "{opens} to {closes}",
-            ).format(opens=say_clock(o), closes=say_clock(c))
-            for o, c in spans
-        )
+        hours = say_list(say_hours(o, c) for o, c in spans)
         today = gettext("Today's hours are {hours}.").format(hours=hours)
     else:
         today = gettext("{business} is closed today.").format(business=business.name)

@@ -22,6 +22,7 @@ from apps.roxy.speech import (
     say_clock,
     say_day,
     say_duration,
+    say_hours,
     say_list,
     say_phone,
     say_price,
@@ -129,12 +130,7 @@ def hours_text(profile: BusinessProfile) -> str:
     by_day: dict[int, list[str]] = {day: [] for day in Weekday.values}
     for interval in profile.hours:
         by_day[interval.weekday].append(
-            pgettext(
-                "opening hours: {opens} 9:00 AM, {closes} 5:00 PM",
-                "{opens} to {closes}",
-            ).format(
-                opens=say_clock(interval.opens_at), closes=say_clock(interval.closes_at)
-            )
+            say_hours(interval.opens_at, interval.closes_at)
         )
     closed = gettext("closed")
     days = [

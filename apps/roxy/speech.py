@@ -59,6 +59,13 @@ def say_clock(value: dt.datetime | dt.time) -> str:
     )
 
 
+def say_hours(opens: dt.time, closes: dt.time) -> str:
+    """'9:00 AM to 5:00 PM': one opening interval."""
+    return pgettext(
+        "opening hours: {opens} 9:00 AM, {closes} 5:00 PM", "{opens} to {closes}"
+    ).format(opens=say_clock(opens), closes=say_clock(closes))
+
+
 def say_day(value: dt.date) -> str:
     """'Saturday, March 15' (es 'sábado 15 de marzo', fr 'samedi 15 mars')."""
     return pgettext(
