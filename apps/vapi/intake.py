@@ -286,16 +286,20 @@ def fallback_answer(
         return assistant.unavailable_answer(business)
     if message.type == protocol.TRANSFER_DESTINATION_REQUEST:
         return {"error": "The transfer could not be set up."}
-    if message.type == protocol.FUNCTION_CALL:
-        return {"result": _said(TOOL_FAILURE, message, business)}
-    if message.type == protocol.TOOL_CALLS:
-        failure = _said(TOOL_FAILURE, message, business)
-        results = [
-            {"toolCallId": tc.id, "name": tc.name, "error": failure}
-            for tc in message.tool_calls
-        ]
-        return {"results": results}
+    if message.type in (protocol.FUNCTION_CALL, protocol.TOOL_CALLS):
+        return _tool_answer(message, _said(TOOL_FAILURE, message, business))
     return {}
+
+
+def _tool_answer(message: protocol.VapiMessage, text: str) -> dict[str, Any]:
+    """`text` as the answer to every tool call of a tool-calls or function-call."""
+    if message.type == protocol.FUNCTION_CALL:
+        return {"result": text}
+    results = [
+        {"toolCallId": tc.id, "name": tc.name, "error": text}
+        for tc in message.tool_calls
+    ]
+    return {"results": results}
 
 
 def _stored_event(message: protocol.VapiMessage) -> tuple[int, Any] | None:
@@ -337,15 +341,8 @@ def _stored_answer(message: protocol.VapiMessage) -> dict[str, Any]:
 def unanswered_answer(message: protocol.VapiMessage) -> dict[str, Any]:
     """For a copy whose first copy is still at work: a tool call may yet succeed,
     so the copy must not say it failed."""
-    if message.type == protocol.FUNCTION_CALL:
-        return {"result": _said(TOOL_IN_HAND, message)}
-    if message.type == protocol.TOOL_CALLS:
-        in_hand = _said(TOOL_IN_HAND, message)
-        results = [
-            {"toolCallId": tc.id, "name": tc.name, "error": in_hand}
-            for tc in message.tool_calls
-        ]
-        return {"results": results}
+    if message.type in (protocol.FUNCTION_CALL, protocol.TOOL_CALLS):
+        return _tool_answer(message, _said(TOOL_IN_HAND, message))
     return fallback_answer(message)
 
 
