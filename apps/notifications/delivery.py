@@ -325,6 +325,10 @@ UPDATABLE_BY_EVENT = {
         Notification.Status.SENT,
         Notification.Status.DELIVERED,
     ],
+    Notification.Status.UNDELIVERED: [  # a text's carrier gave up (Twilio)
+        Notification.Status.SENT,
+        Notification.Status.DELIVERED,
+    ],
 }
 
 
@@ -335,15 +339,31 @@ def record_delivery_event(
     status = TRACKED_EVENT_STATUSES.get(event_type)
     if status is None or not provider_message_id:
         return None
+    return apply_delivery_status(
+        Notification.Channel.EMAIL,
+        provider_message_id,
+        status,
+        last_error=f"{event_type}: {description}".strip(": ")[:2000],
+    )
+
+
+def apply_delivery_status(
+    channel: str, provider_message_id: str, status: str, *, last_error: str = ""
+) -> Notification | None:
+    """Move the message the provider knows by this id forward to `status` (never
+    back: a late "delivered" leaves a failure standing); idempotent. The error is
+    kept unless it was delivered."""
     notification = Notification.objects.filter(
-        channel=Notification.Channel.EMAIL, provider_message_id=provider_message_id
+        channel=channel, provider_message_id=provider_message_id
     ).first()
     if notification is None:
-        logger.info("No notification for provider message %s", provider_message_id)
+        logger.info(
+            "No %s notification for provider message %s", channel, provider_message_id
+        )
         return None
     fields = {"status": status, "updated_at": timezone.now()}
     if status != Notification.Status.DELIVERED:
-        fields["last_error"] = f"{event_type}: {description}".strip(": ")[:2000]
+        fields["last_error"] = last_error
     Notification.objects.filter(
         id=notification.id, status__in=UPDATABLE_BY_EVENT[status]
     ).update(**fields)

@@ -1,16 +1,15 @@
 """Twilio's delivery reports for our texts: each moves its Notification forward.
 
 Twilio posts every step (queued, sending, sent, delivered / failed / undelivered),
-possibly out of order and more than once; only forward moves apply, so a late
+possibly out of order and more than once; only forward moves apply
+(notifications.delivery.apply_delivery_status, as for email events), so a late
 "sent" never hides a "delivered" and a repeat changes nothing. A failure keeps
 Twilio's error code with what it means, for staff.
 """
 
 import logging
 
-from django.utils import timezone
-
-from apps.notifications import consent
+from apps.notifications import consent, delivery
 from apps.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -20,11 +19,6 @@ TWILIO_STATUSES = {
     "delivered": S.DELIVERED,
     "failed": S.FAILED,
     "undelivered": S.UNDELIVERED,
-}
-MOVABLE_FROM = {
-    S.DELIVERED: [S.SENT],
-    S.FAILED: [S.SENT, S.DELIVERED],
-    S.UNDELIVERED: [S.SENT, S.DELIVERED],
 }
 # The codes staff meet most, from Twilio's error dictionary.
 ERROR_MEANINGS = {
@@ -47,22 +41,15 @@ def record(params: dict[str, str]) -> Notification | None:
     status = TWILIO_STATUSES.get((params.get("MessageStatus") or "").lower())
     if not sid or status is None:
         return None  # queued / sending / sent: our row already says as much
-    notification = Notification.objects.filter(
-        channel=Notification.Channel.SMS, provider_message_id=sid
-    ).first()
-    if notification is None:
-        logger.info("No text for Twilio message %s", sid)
-        return None
-    fields = {"status": status, "updated_at": timezone.now()}
     code = (params.get("ErrorCode") or "").strip()
-    if status != S.DELIVERED:
-        fields["last_error"] = describe(status, code, params.get("ErrorMessage", ""))
-    Notification.objects.filter(
-        pk=notification.pk, status__in=MOVABLE_FROM[status]
-    ).update(**fields)
-    if code == UNSUBSCRIBED:
+    notification = delivery.apply_delivery_status(
+        Notification.Channel.SMS,
+        sid,
+        status,
+        last_error=describe(status, code, params.get("ErrorMessage", "")),
+    )
+    if notification is not None and code == UNSUBSCRIBED:
         _record_carrier_opt_out(notification)
-    notification.refresh_from_db()
     return notification
 
 
