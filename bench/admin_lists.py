@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import bench_environment, reset_database, say  # noqa: E402
+from bench.run import fresh_django, say  # noqa: E402
 
 LAST_WEEK = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=7)).isoformat()
 PAGES = [
@@ -66,18 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         "BENCH_ADMIN_DATABASE_URL",
         "postgres://postgres@127.0.0.1:5432/voicehive_bench_admin",
     )
-    reset_database(database_url)
-    os.environ.update(bench_environment(database_url))
-    os.environ["STATIC_ROOT"] = tempfile.mkdtemp(prefix="voicehive-static-")
-
-    import django
-
-    django.setup()
+    started = time.perf_counter()
+    # The admin's pages need their static files collected, somewhere disposable.
+    fresh_django(database_url, STATIC_ROOT=tempfile.mkdtemp(prefix="voicehive-static-"))
     from django.core.management import call_command
     from django.db import connection
 
-    started = time.perf_counter()
-    call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("seed_demo", "--leads", str(args.leads), "--password", "bench-demo")
     # Fresh statistics, as autovacuum keeps them in production: the planner picks the

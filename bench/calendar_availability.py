@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import bench_environment, reset_database, say  # noqa: E402
+from bench.run import fresh_django, say  # noqa: E402
 
 SIZES = [0, 100, 1_000, 10_000]
 
@@ -50,17 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         "BENCH_CALENDAR_DATABASE_URL",
         "postgres://postgres@127.0.0.1:5432/voicehive_bench_calendar",
     )
-    reset_database(database_url)
-    os.environ.update(bench_environment(database_url))
-    os.environ["STATIC_ROOT"] = tempfile.mkdtemp(prefix="voicehive-static-")
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    fresh_django(database_url)
     from django.db import connection
 
-    call_command("migrate", verbosity=0)
     from apps.appointments import availability
     from apps.calendars import services
     from apps.calendars.models import BusyBlock, CalendarConnection, ConnectedCalendar

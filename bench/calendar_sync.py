@@ -15,14 +15,13 @@ import datetime as dt
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import bench_environment, reset_database, say  # noqa: E402
+from bench.run import fresh_django, say  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,19 +32,11 @@ def main(argv: list[str] | None = None) -> int:
         "BENCH_CALENDAR_DATABASE_URL",
         "postgres://postgres@127.0.0.1:5432/voicehive_bench_calendar",
     )
-    reset_database(database_url)
-    os.environ.update(bench_environment(database_url))
-    os.environ["STATIC_ROOT"] = tempfile.mkdtemp(prefix="voicehive-static-")
-
-    import django
-
-    django.setup()
+    fresh_django(database_url)
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    call_command("migrate", verbosity=0)
     from apps.calendars import providers, sync
     from apps.calendars.models import BusyBlock, CalendarConnection, ConnectedCalendar
     from apps.calendars.providers.base import RemoteEvent, SyncPage

@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import instruments  # noqa: E402
+from bench.run import first_line, fresh_django  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/voicehive_bench_call"
 SECRET = "bench-call-webhook-secret"
@@ -137,33 +138,16 @@ def main() -> int:
 
 
 def _setup(database_url: str) -> None:
-    import psycopg
-
-    base, _, name = database_url.rpartition("/")
-    if "bench" not in name:
-        sys.exit(f"Refusing to reset {name!r}: the bench database must be *bench*.")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "voicehive.settings",
-            "DATABASE_URL": database_url,
-            "DEBUG": "false",
-            "SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
-            "VAPI_WEBHOOK_SECRET": SECRET,
-            "VAPI_HMAC_SECRET": "",
-            "CELERY_BROKER_URL": "memory://",
-            "LOG_LEVEL": "WARNING",
-            "SECURE_SSL_REDIRECT": "false",
-        }
+    started = time.monotonic()
+    # In process: no TLS proxy in front, so no redirect to HTTPS.
+    fresh_django(
+        database_url,
+        VAPI_WEBHOOK_SECRET=SECRET,
+        LOG_LEVEL="WARNING",
+        SECURE_SSL_REDIRECT="false",
     )
-    import django
     from django.core.management import call_command
 
-    django.setup()
-    started = time.monotonic()
-    call_command("migrate", verbosity=0)
     call_command("seed_demo", "--password", "bench-only-password-1", verbosity=0)
     sys.stderr.write(f"database ready in {time.monotonic() - started:.0f} s\n")
 
@@ -215,14 +199,10 @@ def play_calls(
 ) -> dict:
     from django.db import connection
 
-    from apps.appointments.models import Service
-    from apps.businesses.models import VapiPhoneNumber
     from apps.vapi import simulation
     from apps.vapi.simulation.payloads import conversation_update
 
-    line = VapiPhoneNumber.objects.select_related("business").order_by("pk").first()
-    services = Service.objects.filter(business=line.business, is_active=True)
-    names = list(services.order_by("name").values_list("name", flat=True))
+    line, names = first_line()
     transports = {variant: _transport(variant) for variant in variants}
     samples = {
         key: defaultdict(list) for key in ("wall", "web", "db", "gc", "functions")

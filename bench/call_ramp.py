@@ -39,8 +39,8 @@ from bench.run import (  # noqa: E402
     RESULTS,
     WEBHOOK_SECRET,
     Gunicorn,
-    bench_environment,
-    reset_database,
+    first_line,
+    fresh_django,
 )
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/voicehive_bench_ramp"
@@ -49,13 +49,14 @@ WARM_UP = argparse.Namespace(seconds=10.0, pace=0.2)
 
 def main() -> int:
     args = _parse()
-    env = bench_environment(args.database_url)
-    env["LOG_LEVEL"] = "WARNING"  # a line per message would cost the server CPU
+    env = {"LOG_LEVEL": "WARNING"}  # a line per message would cost the server CPU
     if args.gc_unfrozen:
         env["BENCH_GC_UNFROZEN"] = "1"
-    os.environ.update(env)
-    reset_database(args.database_url)
-    line, services = _prepare()
+    fresh_django(args.database_url, **env)
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--password", "bench-only-password-1", verbosity=0)
+    line, services = first_line()
     # The client's own full collections would be timed as the server's latency.
     gc.freeze()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -109,21 +110,6 @@ def _parse() -> argparse.Namespace:
         help="workers undo voicehive/wsgi.py's gc.freeze() (the state before), to compare",
     )
     return parser.parse_args()
-
-
-def _prepare():
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-    call_command("seed_demo", "--password", "bench-only-password-1", verbosity=0)
-    from apps.appointments.models import Service
-    from apps.businesses.models import VapiPhoneNumber
-
-    line = VapiPhoneNumber.objects.select_related("business").order_by("pk").first()
-    services = Service.objects.filter(business=line.business, is_active=True)
-    return line, list(services.order_by("name").values_list("name", flat=True))
 
 
 def free_the_slots() -> int:

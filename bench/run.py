@@ -104,6 +104,29 @@ def reset_database(database_url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def fresh_django(database_url: str, **overrides: str) -> None:
+    """Drop and create the bench database, set the bench environment (with
+    `overrides`) in this process, set Django up and migrate."""
+    reset_database(database_url)
+    os.environ.update(bench_environment(database_url) | overrides)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+def first_line():
+    """The first VAPI number (the seeded demo studio's) and the names of its
+    business's active services."""
+    from apps.appointments.models import Service
+    from apps.businesses.models import VapiPhoneNumber
+
+    line = VapiPhoneNumber.objects.select_related("business").order_by("pk").first()
+    services = Service.objects.filter(business=line.business, is_active=True)
+    return line, list(services.order_by("name").values_list("name", flat=True))
+
+
 def prepare(args: argparse.Namespace, rng: random.Random):
     """Migrate and seed in this process; plan the bookings while the DB is quiet."""
     import logging
