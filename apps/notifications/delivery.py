@@ -240,12 +240,8 @@ def _release_after_outage(channel: str, now: dt.datetime) -> int:
     with transaction.atomic():
         if not provider_health.take_release(channels.provider_for(channel)):
             return 0
-        return (
-            Notification.objects.queued()
-            .filter(channel=channel, send_after__gt=now)
-            .exclude(last_error="")
-            .update(send_after=now, enqueued_at=None, updated_at=now)
-        )
+        waiting = Notification.objects.waiting_on_retry(now).filter(channel=channel)
+        return waiting.update(send_after=now, enqueued_at=None, updated_at=now)
 
 
 def _release_stale_claims(now: dt.datetime) -> tuple[int, int]:
@@ -297,9 +293,8 @@ def _due_ids(channel: str, now: dt.datetime, limit: int) -> list[int]:
 
 def _waiting_ids(channel: str, now: dt.datetime) -> list[int]:
     """The probe of a down provider when nothing is due: the row waiting least long."""
-    waiting = Notification.objects.queued().filter(channel=channel, send_after__gt=now)
-    rows = waiting.exclude(last_error="").order_by("send_after")
-    return list(rows.values_list("id", flat=True)[:1])
+    waiting = Notification.objects.waiting_on_retry(now).filter(channel=channel)
+    return list(waiting.order_by("send_after").values_list("id", flat=True)[:1])
 
 
 # Tracking events from the ESP (anymail normalises them): only these change status.

@@ -33,6 +33,10 @@ class NotificationQuerySet(models.QuerySet):
         )
         return self.queued().due(now).filter(not_rung_lately)
 
+    def waiting_on_retry(self, now: dt.datetime):
+        """Queued for a later try after a failure (a deferred first send has no error)."""
+        return self.queued().filter(send_after__gt=now).exclude(last_error="")
+
     def stale_claims(self, *, now: dt.datetime, older_than: dt.timedelta):
         return self.filter(
             status=Notification.Status.SENDING, claimed_at__lte=now - older_than
