@@ -36,9 +36,6 @@ DEMO_PASSWORD = "roxy-demo"
 DEMO_VAPI_PHONE_NUMBER_ID = "3f8e2d1c-7b6a-4c5d-8e9f-0a1b2c3d4e5f"
 
 # The studio's menu, hours and staff are in its file (businesses/maison-belle.yaml).
-# Tuesday to Saturday; Sunday and Monday closed.
-HOURS = {1: ("09:00", "18:00"), 2: ("09:00", "18:00"), 3: ("09:00", "20:00"),
-         4: ("09:00", "20:00"), 5: ("09:00", "17:00")}  # fmt: skip
 LEADS = [
     (
         "Dana Whitfield",
@@ -118,13 +115,13 @@ def _create_providers(
         opens_at=dt.time(11),
         closes_at=dt.time(17),
     )
-    for weekday in (1, 2, 3, 4):
-        opens, closes = HOURS[weekday]
+    # The rest of her week is the studio's own hours, as its file sets them.
+    for hours in business.opening_hours.filter(weekday__in=(1, 2, 3, 4)):
         ProviderHours.objects.create(
             provider=providers["Jess"],
-            weekday=weekday,
-            opens_at=dt.time.fromisoformat(opens),
-            closes_at=dt.time.fromisoformat(closes),
+            weekday=hours.weekday,
+            opens_at=hours.opens_at,
+            closes_at=hours.closes_at,
         )
     return providers
 
@@ -189,10 +186,11 @@ def _create_calls_and_appointments(business, services, providers, leads) -> None
             cost=Decimal("0.19"),
         )
     local_today = now.astimezone(business.tzinfo).date()
+    open_weekdays = set(business.opening_hours.values_list("weekday", flat=True))
     next_open_days = [
         local_today + dt.timedelta(days=n)
         for n in range(1, 14)
-        if (local_today + dt.timedelta(days=n)).weekday() in HOURS
+        if (local_today + dt.timedelta(days=n)).weekday() in open_weekdays
     ]
     bookings = [
         (leads[0], "Haircut and color", "Maria", next_open_days[0], dt.time(13)),
